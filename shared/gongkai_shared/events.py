@@ -1,0 +1,253 @@
+"""Event schemas: the contract between the services, one pydantic model per type and version.
+
+A breaking change is a new version registered beside the old one; readers accept every
+version ever written. ``gongkai schemas`` exports these models as JSON Schema.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from .envelope import TYPE_PREFIX, Actor, Envelope, new_id, utcnow
+
+CONTEXTS = ("intake", "review", "publishing", "notify")
+
+
+class EventBody(BaseModel):
+    """Base of every event body. ``name``/``context``/``version`` are set by :func:`event`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: ClassVar[str]
+    context: ClassVar[str]
+    version: ClassVar[int]
+
+
+REGISTRY: dict[str, type[EventBody]] = {}
+B = TypeVar("B", bound=type[EventBody])
+
+
+def event(name: str, *, context: str, version: int = 1):  # noqa: ANN201
+    """Register an event body class under ``name`` and ``version``, written only by ``context``."""
+    assert context in CONTEXTS, context
+
+    def register(cls: B) -> B:
+        cls.name, cls.context, cls.version = name, context, version
+        REGISTRY[type_of(name, version)] = cls
+        return cls
+
+    return register
+
+
+def type_of(name: str, version: int) -> str:
+    return f"{TYPE_PREFIX}{name}.v{version}"
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+def subject_for(context: str, aggregate_id: str, name: str) -> str:
+    """``foi.<context>.<aggregate-id>.<event-type>``; the context is the only writer."""
+    return f"foi.{context}.{aggregate_id}.{name}"
+
+
+def aggregate_filter(aggregate_id: str) -> str:
+    """The whole history of one aggregate, whichever service wrote it."""
+    return f"foi.*.{aggregate_id}.>"
+
+
+def make_event(
+    body: EventBody,
+    *,
+    aggregate_id: str,
+    actor: Actor,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+    event_id: str | None = None,
+    time: datetime | None = None,
+) -> Envelope:
+    eid = event_id or new_id()
+    return Envelope(
+        id=eid,
+        source=f"/gongkai/{body.context}",
+        type=type_of(body.name, body.version),
+        subject=aggregate_id,
+        time=time or utcnow(),
+        dataschema=f"urn:gongkai:schema:{body.name}:v{body.version}",
+        actor=actor.id,
+        actorrole=actor.role,
+        correlationid=correlation_id or eid,
+        causationid=causation_id or eid,
+        data=body.model_dump(mode="json", exclude_none=True),
+    )
+
+
+def parse_body(env: Envelope) -> EventBody:
+    cls = REGISTRY.get(env.type)
+    if cls is None:
+        raise UnknownEventType(env.type)
+    return cls.model_validate(env.data)
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    return {t: cls.model_json_schema() for t, cls in sorted(REGISTRY.items())}
+
+
+# --- the vocabulary ---------------------------------------------------------------------
+
+
+class ApplicantType(StrEnum):
+    """申请人类型, the columns of the annual report's table 三."""
+
+    natural_person = "natural_person"  # 自然人
+    commercial_enterprise = "commercial_enterprise"  # 商业企业
+    research_institution = "research_institution"  # 科研机构
+    public_interest_org = "public_interest_org"  # 社会公益组织
+    legal_service_org = "legal_service_org"  # 法律服务机构
+    other_org = "other_org"  # 其他
+
+
+class Form(StrEnum):
+    """所需信息的提供形式."""
+
+    paper = "paper"
+    electronic = "electronic"
+    inspection = "inspection"
+
+
+class Delivery(StrEnum):
+    """获取信息的方式."""
+
+    email = "email"
+    post = "post"
+    pickup = "pickup"
+    online = "online"
+
+
+class Channel(StrEnum):
+    """How the application reached the office; it decides what the receipt date is."""
+
+    online = "online"
+    letter = "letter"
+    fax = "fax"
+    in_person = "in_person"
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, min_length=3, max_length=40)
+    address: str | None = Field(default=None, min_length=2, max_length=500)
+
+
+class Applicant(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1, max_length=200)
+    type: ApplicantType
+    id_number: str | None = Field(default=None, max_length=64)
+    contact: Contact
+
+
+class Outcome(StrEnum):
+    """The answer's outcome (Art. 36). The complete closed set comes with the review workflow."""
+
+    disclose = "disclose"  # 予以公开
+    withhold = "withhold"  # 不予公开
+    not_held = "not_held"  # 无法提供: 本机关不掌握相关政府信息
+
+
+# --- intake ------------------------------------------------------------------------------
+
+
+@event("request-received", context="intake")
+class RequestReceived(EventBody):
+    """收到政府信息公开申请. Personal data: stays in the internal log only."""
+
+    case_id: str
+    tracking_hash: str  # SHA-256 of the tracking code; the code itself is never stored
+    applicant: Applicant
+    description: str
+    form: Form
+    delivery: Delivery
+    channel: Channel
+    purpose: str | None = None
+    received_on: date  # 收到申请之日: the legal receipt date that starts the clock
+    entered_at: datetime
+
+
+# --- review ------------------------------------------------------------------------------
+
+
+@event("review-approved", context="review")
+class ReviewApproved(EventBody):
+    """A decision to disclose was approved: publishing puts the information in the catalogue."""
+
+    case_id: str
+    outcome: Outcome
+    reasons: list[str] = []
+    legal_basis: str
+    title: str
+    disclosed_content: str
+    note: str | None = None
+
+
+@event("decision-recorded", context="review")
+class DecisionRecorded(EventBody):
+    """A decision not to disclose (or that the information is not held) was recorded."""
+
+    case_id: str
+    outcome: Outcome
+    reasons: list[str]
+    legal_basis: str
+    note: str | None = None
+    responsible_agency: str | None = None
+
+
+# --- publishing --------------------------------------------------------------------------
+
+
+@event("published", context="publishing")
+class Published(EventBody):
+    """An item entered the public catalogue. Carries no personal data: other agencies read it."""
+
+    item_id: str
+    index_number: str  # 索引号, never reused
+    title: str
+    content: str
+    agency_code: str
+    source_case_id: str | None = None
+    approval_event_id: str | None = None
+    published_on: date
+
+
+# --- notify ------------------------------------------------------------------------------
+
+
+@event("deadline-set", context="notify")
+class DeadlineSet(EventBody):
+    """A deadline was computed (or recomputed) for a case."""
+
+    case_id: str
+    deadline_id: str
+    kind: str  # "answer" for the answer deadline (答复期限)
+    start_on: date
+    working_days: int
+    due_on: date
+    profile: str
+    calendar_version: str
+    provisional: bool
+
+
+@event("deadline-breached", context="notify")
+class DeadlineBreached(EventBody):
+    """A deadline passed with the case unanswered. Emitted exactly once per deadline."""
+
+    case_id: str
+    deadline_id: str
+    kind: str
+    due_on: date
+    detected_at: datetime

@@ -1,0 +1,207 @@
+"""The projection runner: the log, in order, into PostgreSQL, each event exactly once.
+
+The position lives in Postgres, not in the broker. The runner reads ``foi.>`` with an ordered
+consumer from ``position + 1``, applies a batch of events strictly in sequence and commits the
+effects **and** the new position in one transaction. Any error rolls the batch back and the
+runner resumes from the stored position after a backoff; nothing is skipped, nothing applied
+twice. One runner per projection is active (an advisory lock); others stand by. The batch
+transaction also re-reads the position ``FOR UPDATE`` so that even two active runners could
+never apply the same event twice.
+
+The measured pitfalls this avoids (ARCHITECTURE.md §2): no acks to lose or reorder, no
+concurrent handling of a fetched batch, no message terminated because its handler raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+import asyncpg
+import structlog
+from nats.errors import TimeoutError as NatsTimeout
+from prometheus_client import Counter, Gauge
+
+from .envelope import Envelope
+from .eventstore import EventStore, StoredEvent
+
+log = structlog.get_logger(__name__)
+
+POSITION = Gauge("gongkai_projection_position", "Last stream sequence applied", ["projection"])
+FAILURES = Counter("gongkai_projection_failures_total", "Failed projection batches", ["projection"])
+APPLIED = Counter("gongkai_projection_events_total", "Events applied", ["projection"])
+
+
+class Projection(Protocol):
+    name: str
+
+    async def apply(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
+        """Apply one event's effect. Runs inside the batch transaction."""
+
+
+class PositionMoved(Exception):
+    """Another runner advanced the stored position: resynchronise."""
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        store: EventStore,
+        projection: Projection,
+        *,
+        batch_max: int = 500,
+        fail_after: int = 5,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.pool, self.store, self.projection = pool, store, projection
+        self.name = projection.name
+        self.batch_max = batch_max
+        self.fail_after = fail_after
+        self.max_backoff = max_backoff
+        self.position = 0
+        self.state = "starting"
+        self.last_error: str | None = None
+        self.failures = 0
+        self._advanced = asyncio.Event()
+
+    # --- public ------------------------------------------------------------------------
+
+    @property
+    def healthy(self) -> bool:
+        """False once the projection has failed ``fail_after`` times in a row (a poison event)."""
+        return self.failures < self.fail_after
+
+    async def run(self) -> None:
+        """Run until cancelled. Errors are retried with backoff, never skipped."""
+        while True:
+            try:
+                await self._run_locked()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # any failure: roll back happened, resume from stored position
+                self.failures += 1
+                self.last_error = f"{type(e).__name__}: {e}"
+                self.state = "failing" if self.healthy else "stopped"
+                FAILURES.labels(self.name).inc()
+                delay = min(0.05 * 2**self.failures, self.max_backoff)
+                log.error(
+                    "projection_batch_failed",
+                    projection=self.name,
+                    position=self.position,
+                    failures=self.failures,
+                    error=self.last_error,
+                    retry_in=delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def wait_for(self, seq: int, timeout: float = 10.0) -> bool:
+        """Wait until the projection has applied stream sequence ``seq``."""
+        deadline = time.monotonic() + timeout
+        while self.position < seq:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            event = self._advanced
+            try:
+                await asyncio.wait_for(event.wait(), timeout=min(left, 0.5))
+            except TimeoutError:
+                pass
+        return True
+
+    # --- internals ---------------------------------------------------------------------
+
+    async def _run_locked(self) -> None:
+        async with self.pool.acquire() as lock_conn:
+            while not await lock_conn.fetchval(
+                "SELECT pg_try_advisory_lock(hashtext('projection:' || $1))", self.name
+            ):
+                self.state = "standby"
+                await asyncio.sleep(1.0)
+            try:
+                await self._follow(lock_conn)
+            finally:
+                if not lock_conn.is_closed():
+                    await lock_conn.execute(
+                        "SELECT pg_advisory_unlock(hashtext('projection:' || $1))", self.name
+                    )
+
+    async def _load_position(self) -> int:
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO projection_position(name) VALUES ($1) ON CONFLICT DO NOTHING", self.name
+            )
+            return await conn.fetchval(
+                "SELECT position FROM projection_position WHERE name = $1", self.name
+            )
+
+    async def _follow(self, lock_conn: asyncpg.Connection) -> None:
+        self._set_position(await self._load_position())
+        self.state = "running"
+        from nats.js.api import ConsumerConfig, DeliverPolicy
+
+        sub = await self.store.js.subscribe(
+            "foi.>",
+            ordered_consumer=True,
+            config=ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.position + 1
+            ),
+        )
+        try:
+            while True:
+                try:
+                    first = await sub.next_msg(timeout=1.0)
+                except NatsTimeout:
+                    await lock_conn.fetchval("SELECT 1")  # still holding the lock?
+                    continue
+                msgs = [first]
+                while sub.pending_msgs > 0 and len(msgs) < self.batch_max:
+                    msgs.append(await sub.next_msg(timeout=1.0))
+                batch = [
+                    StoredEvent(
+                        seq=m.metadata.sequence.stream,
+                        subject=m.subject,
+                        headers=dict(m.headers or {}),
+                        data=m.data,
+                        envelope=Envelope.from_bytes(m.data),
+                    )
+                    for m in msgs
+                ]
+                await self._apply_batch(batch)
+        finally:
+            await sub.unsubscribe()
+
+    async def _apply_batch(self, batch: list[StoredEvent]) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            stored = await conn.fetchval(
+                "SELECT position FROM projection_position WHERE name = $1 FOR UPDATE", self.name
+            )
+            if stored != self.position:
+                raise PositionMoved(f"{self.name}: stored {stored}, in memory {self.position}")
+            pos = stored
+            for event in batch:
+                if event.seq <= pos:
+                    continue
+                if event.seq != pos + 1:
+                    raise RuntimeError(f"{self.name}: gap in the log, {pos} then {event.seq}")
+                with structlog.contextvars.bound_contextvars(
+                    event_id=event.id, case_id=event.aggregate_id, seq=event.seq
+                ):
+                    await self.projection.apply(conn, event)
+                pos = event.seq
+            await conn.execute(
+                "UPDATE projection_position SET position = $2, updated_at = now() WHERE name = $1",
+                self.name,
+                pos,
+            )
+        APPLIED.labels(self.name).inc(pos - self.position)
+        self.failures, self.last_error = 0, None
+        self.state = "running"
+        self._set_position(pos)
+
+    def _set_position(self, pos: int) -> None:
+        self.position = pos
+        POSITION.labels(self.name).set(pos)
+        self._advanced.set()
+        self._advanced = asyncio.Event()

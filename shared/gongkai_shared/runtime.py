@@ -1,0 +1,141 @@
+"""A service's runtime: its NATS connection, event store, database pool and background tasks.
+
+Nothing connects at import time: ``start()`` is called from the app's lifespan, ``stop()`` on
+shutdown. ``service_main`` gives every service the same command line: ``serve`` and ``migrate``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import structlog
+
+from .db import PROJECTION_TABLE, create_pool, migrate
+from .eventstore import EventStore, connect
+from .logging import configure_logging
+from .projection import Projection, ProjectionRunner
+from .settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+class Runtime:
+    def __init__(self, settings: ServiceSettings, service: str) -> None:
+        self.settings = settings
+        self.service = service
+        self.schema = settings.db_schema or service
+        self.store: EventStore
+        self.pool: asyncpg.Pool
+        self.runners: dict[str, ProjectionRunner] = {}
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._starters: list[Callable[[], Awaitable[Any]]] = []
+        self.nats_ok = False
+
+    async def start(self) -> None:
+        nc = await connect(self.settings.nats_url, f"gongkai-{self.service}")
+        self.store = EventStore(nc, self.settings.stream)
+        await self.store.ensure_stream(self.settings.stream_replicas)
+        self.pool = await create_pool(self.settings.database_url, self.schema)
+        self.nats_ok = True
+        log.info("service_started", service=self.service)
+
+    def project(self, projection: Projection) -> ProjectionRunner:
+        runner = ProjectionRunner(
+            self.pool, self.store, projection, batch_max=self.settings.projection_batch_max
+        )
+        self.runners[projection.name] = runner
+        self.spawn(runner.run(), f"projection:{projection.name}")
+        return runner
+
+    def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.append(task)
+        return task
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if hasattr(self, "pool"):
+            await self.pool.close()
+        if hasattr(self, "store"):
+            await self.store.nc.drain()
+        log.info("service_stopped", service=self.service)
+
+    async def wait_for(self, seq: int | None, timeout: float = 10.0) -> bool:
+        """Read-your-writes: wait until every projection of this service has applied ``seq``."""
+        if not seq:
+            return True
+        results = [await r.wait_for(seq, timeout) for r in self.runners.values()]
+        return all(results)
+
+    def checks(self) -> Iterable[tuple[str, bool, str]]:
+        yield "nats", self.nats_ok and self.store.nc.is_connected, ""
+        for name, r in self.runners.items():
+            yield f"projection:{name}", r.healthy, f"{r.state} at {r.position} {r.last_error or ''}"
+
+    def status(self) -> dict[str, Any]:
+        return {
+            name: {
+                "state": r.state,
+                "position": r.position,
+                "failures": r.failures,
+                "last_error": r.last_error,
+            }
+            for name, r in self.runners.items()
+        }
+
+
+async def run_migrations(settings: ServiceSettings, service: str, directory: Path) -> list[str]:
+    schema = settings.db_schema or service
+    applied = await migrate(settings.database_url, schema, directory)
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        await conn.execute(f"SET search_path = {schema}")
+        await conn.execute(PROJECTION_TABLE)
+    finally:
+        await conn.close()
+    return applied
+
+
+def service_main(
+    service: str,
+    settings_factory: Callable[[], ServiceSettings],
+    app_factory: Callable[[ServiceSettings], Any],
+    migrations: Path,
+) -> None:
+    parser = argparse.ArgumentParser(prog=f"gongkai-{service}")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the HTTP API and the projections")
+    serve.add_argument("--migrate", action="store_true", help="apply migrations first")
+    sub.add_parser("migrate", help="apply this service's database migrations and exit")
+    args = parser.parse_args()
+    settings = settings_factory()
+    configure_logging(settings.log_level)
+    command = args.command or "serve"
+    try:
+        if command == "migrate" or getattr(args, "migrate", False):
+            applied = asyncio.run(run_migrations(settings, service, migrations))
+            log.info("migrations_done", service=service, applied=applied)
+            if command == "migrate":
+                return
+    except (OSError, asyncpg.PostgresError) as e:
+        print(f"gongkai-{service}: cannot migrate the database: {e}", file=sys.stderr)
+        sys.exit(2)
+    import uvicorn
+
+    uvicorn.run(
+        app_factory(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+    )
