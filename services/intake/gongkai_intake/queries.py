@@ -1,0 +1,48 @@
+"""Reads over intake's own tables."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+
+STATUS_LABELS = {"received": "已受理", "answered": "已答复"}
+EVENT_LABELS = {
+    "request-received": "收到申请",
+    "deadline-set": "确定答复期限",
+    "review-approved": "决定予以公开",
+    "decision-recorded": "作出答复决定",
+    "published": "已在政府信息公开目录中发布",
+    "deadline-breached": "已超过答复期限",
+}
+
+
+async def application_by_tracking_hash(pool: asyncpg.Pool, digest: str) -> dict | None:
+    row = await pool.fetchrow("SELECT * FROM applications WHERE tracking_hash = $1", digest)
+    if row is None:
+        return None
+    history = await pool.fetch(
+        "SELECT seq, at, event, detail FROM application_history WHERE case_id = $1 ORDER BY seq",
+        row["case_id"],
+    )
+    return {
+        "case_id": row["case_id"],
+        "status": row["status"],
+        "status_label": STATUS_LABELS.get(row["status"], row["status"]),
+        "channel": row["channel"],
+        "received_on": row["received_on"].isoformat(),
+        "answer_due": row["answer_due"].isoformat() if row["answer_due"] else None,
+        "answer_due_provisional": row["due_provisional"],
+        "overdue": row["overdue"],
+        "outcome": row["outcome"],
+        "history": [
+            {
+                "sequence": h["seq"],
+                "at": h["at"].isoformat(),
+                "event": h["event"],
+                "label": EVENT_LABELS.get(h["event"], h["event"]),
+                "detail": json.loads(h["detail"]),
+            }
+            for h in history
+        ],
+    }
