@@ -216,6 +216,8 @@ class Published(EventBody):
 
     item_id: str
     index_number: str  # 索引号, never reused
+    index_year: int
+    index_seq: int
     title: str
     content: str
     agency_code: str

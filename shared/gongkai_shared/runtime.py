@@ -36,6 +36,8 @@ class Runtime:
         self._tasks: list[asyncio.Task[Any]] = []
         self._starters: list[Callable[[], Awaitable[Any]]] = []
         self.nats_ok = False
+        # more readiness checks a service adds: each returns (name, ok, detail)
+        self.extra_checks: list[Callable[[], tuple[str, bool, str]]] = []
 
     async def start(self) -> None:
         nc = await connect(self.settings.nats_url, f"gongkai-{self.service}")
@@ -81,6 +83,8 @@ class Runtime:
         yield "nats", self.nats_ok and self.store.nc.is_connected, ""
         for name, r in self.runners.items():
             yield f"projection:{name}", r.healthy, f"{r.state} at {r.position} {r.last_error or ''}"
+        for check in self.extra_checks:
+            yield check()
 
     def status(self) -> dict[str, Any]:
         return {

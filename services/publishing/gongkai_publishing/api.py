@@ -1,0 +1,36 @@
+"""The public catalogue (政府信息公开目录): no sign-in needed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from gongkai_shared.runtime import Runtime
+
+from . import queries
+
+router = APIRouter(prefix="/api/v1/catalog", tags=["catalog 公开目录"])
+
+
+def _rt(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+@router.get("", summary="政府信息公开目录")
+async def list_catalog(
+    request: Request,
+    q: str | None = Query(None, max_length=200, description="words in the title"),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    min_seq: int | None = Query(None, ge=0),
+) -> dict:
+    rt = _rt(request)
+    await rt.wait_for(min_seq)
+    return await queries.list_items(rt.pool, q, limit, offset)
+
+
+@router.get("/{index_number:path}", summary="按索引号查看公开信息")
+async def get_catalog_item(index_number: str, request: Request) -> dict:
+    found = await queries.get_item(_rt(request).pool, index_number)
+    if found is None:
+        raise HTTPException(404, "未找到该索引号的信息 (no item with this index number)")
+    return found

@@ -1,0 +1,16 @@
+"""``gongkai-review serve|migrate``."""
+
+from pathlib import Path
+
+from gongkai_shared.runtime import service_main
+
+from .app import create_app
+from .settings import ReviewSettings
+
+
+def main() -> None:
+    service_main("review", ReviewSettings, create_app, Path(__file__).parent / "migrations")
+
+
+if __name__ == "__main__":
+    main()

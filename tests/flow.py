@@ -1,0 +1,72 @@
+"""Steps of the disclosure flow shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import re
+from typing import Any
+
+from tests.harness import System
+
+APPLICATION: dict[str, Any] = {
+    "applicant": {
+        "name": "李四",
+        "type": "research_institution",
+        "contact": {"email": "lisi@example.edu.cn", "address": "北京市海淀区某路1号"},
+    },
+    "description": "本局2025年义务教育学校划片方案",
+    "form": "electronic",
+    "delivery": "email",
+    "channel": "online",
+}
+
+INDEX_NUMBER = re.compile(r"^\d{9}/\d{4}-\d{5}$")
+
+
+def application(**changes: Any) -> dict[str, Any]:
+    body = copy.deepcopy(APPLICATION)
+    body.update(changes)
+    return body
+
+
+async def apply(system: System, **changes: Any) -> dict[str, Any]:
+    r = await system.clients["intake"].post("/api/v1/applications", json=application(**changes))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def decide(system: System, case_id: str, body: dict[str, Any], min_seq: int) -> dict[str, Any]:
+    assert await system.runtime("review").wait_for(min_seq)
+    r = await system.clients["review"].post(
+        f"/api/v1/cases/{case_id}/decision", json=body, headers=System.token("reviewer")
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def wait_for_event(system: System, aggregate_filter: str, name: str, timeout: float = 15.0):
+    """Wait (without sleeping blindly) until an event named ``name`` is on the stream."""
+    store = next(iter(system.apps.values())).state.runtime.store
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        events = [e async for e in store.read(1, aggregate_filter)] if await store.last_seq() else []
+        found = [e for e in events if e.name == name]
+        if found:
+            return found
+        assert asyncio.get_running_loop().time() < deadline, f"no {name} on {aggregate_filter}"
+        await asyncio.sleep(0.05)
+
+
+async def events_named(system: System, name: str, subject: str = "foi.>") -> list:
+    store = next(iter(system.apps.values())).state.runtime.store
+    if not await store.last_seq():
+        return []
+    return [e async for e in store.read(1, subject) if e.name == name]
+
+
+DISCLOSE = {
+    "outcome": "disclose",
+    "reasons": [],
+    "disclosed_content": "2025年义务教育学校划片方案全文……",
+}
