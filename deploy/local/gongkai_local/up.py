@@ -1,0 +1,228 @@
+"""``gongkai-up``: the embedded local runtime (本地运行).
+
+Starts nats-server and PostgreSQL from wheels under ``GONGKAI_DATA_DIR`` (default ``./var``),
+migrates and starts the four services as separate processes, and serves them behind one URL
+(``http://127.0.0.1:$GONGKAI_PORT``, default 8000). Ctrl-C or SIGTERM stops everything it
+started, in reverse order. Starting again on the same folder keeps all data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import secrets
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import uvicorn
+
+from .gateway import SERVICES, Gateway
+from .nats import Nats, start_nats
+from .postgres import Postgres, bootstrap, start_postgres, start_watchdog, stop_postgres
+from .procs import Child, StartupError, free_port, run_once, venv_bin, wait_http
+
+
+def say(message: str) -> None:
+    print(f"gongkai-up: {message}", flush=True)
+
+
+def auth_secret(data_dir: Path) -> str:
+    """``GONGKAI_AUTH_SECRET`` if set, else ``<data>/auth_secret`` (created once, mode 0600)."""
+    if secret := os.environ.get("GONGKAI_AUTH_SECRET"):
+        return secret
+    path = data_dir / "auth_secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48) + "\n")
+    return path.read_text().strip()
+
+
+def service_argv(svc: str, command: str) -> list[str]:
+    """``gongkai-<svc> <command>``; ``GONGKAI_LOCAL_SERVICE_CMD`` replaces the program for tests
+    (``{svc}`` in it is replaced by the service name)."""
+    override = os.environ.get("GONGKAI_LOCAL_SERVICE_CMD")
+    if override:
+        return [*shlex.split(override.replace("{svc}", svc)), command]
+    return [venv_bin(f"gongkai-{svc}"), command]
+
+
+def service_env(svc: str, nats: Nats, pg: Postgres, secret: str, port: int) -> dict[str, str]:
+    p = f"GONGKAI_{svc.upper()}_"
+    return {
+        f"{p}NATS_URL": nats.url,
+        f"{p}DATABASE_URL": pg.dsn(f"gongkai_{svc}"),
+        f"{p}HTTP_HOST": "127.0.0.1",
+        f"{p}HTTP_PORT": str(port),
+        f"{p}LOG_LEVEL": "info",
+        "GONGKAI_AUTH_SECRET": secret,
+    }
+
+
+@contextlib.contextmanager
+def exclusive(data_dir: Path) -> Iterator[None]:
+    """One supervisor per data folder."""
+    with open(data_dir / "gongkai-up.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(f"gongkai-up: another gongkai-up is running on {data_dir}") from None
+        yield
+
+
+class Supervisor:
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.logs = data_dir / "logs"
+        self.nats: Nats | None = None
+        self.pg: Postgres | None = None
+        self.services: dict[str, Child] = {}
+        self.backends: dict[str, str] = {}
+        self.gateway: uvicorn.Server | None = None
+        self.gateway_task: asyncio.Future[None] | None = None
+        self.pg_watchdog: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        secret = auth_secret(self.data_dir)
+        nats_port = int(os.environ.get("GONGKAI_NATS_PORT") or 0) or None
+        self.nats = await start_nats(self.data_dir, nats_port, self.logs)
+        monitor = f"http://127.0.0.1:{self.nats.monitor_port}"
+        say(f"nats-server ready on {self.nats.url} (monitoring {monitor})")
+        self.pg_watchdog = start_watchdog(self.data_dir / "pg")
+        self.pg = start_postgres(self.data_dir)
+        await bootstrap(self.pg, list(SERVICES))
+        say(f"PostgreSQL ready (socket in {self.pg.socket_dir}, database gongkai)")
+        ports = {svc: free_port() for svc in SERVICES}
+        envs = {s: service_env(s, self.nats, self.pg, secret, ports[s]) for s in SERVICES}
+        for svc in SERVICES:
+            await run_once(
+                f"gongkai-{svc} migrate",
+                service_argv(svc, "migrate"),
+                self.logs / f"{svc}.log",
+                envs[svc],
+            )
+        say("migrations done")
+        for svc in SERVICES:
+            child = Child(svc, service_argv(svc, "serve"), self.logs / f"{svc}.log", envs[svc])
+            child.start()
+            self.services[svc] = child
+        for svc, child in self.services.items():
+            base = f"http://127.0.0.1:{ports[svc]}"
+            await wait_http(child, [f"{base}/readyz", f"{base}/healthz"], within=60.0)
+            self.backends[svc] = base
+            say(f"{svc} ready on {base}")
+        await self._serve_gateway()
+
+    async def _serve_gateway(self) -> None:
+        config = uvicorn.Config(
+            Gateway(self.backends),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            server_header=False,  # the backend's Server and Date headers pass through
+            date_header=False,
+        )
+        self.gateway = _QuietServer(config)
+        task = asyncio.ensure_future(self.gateway.serve())
+        while not self.gateway.started:
+            if task.done():
+                task.result()
+                raise StartupError(f"gateway could not listen on 127.0.0.1:{self.port}")
+            await asyncio.sleep(0.05)
+        self.gateway_task = task
+
+    async def watch(self) -> int:
+        """Wait until a child or the gateway stops on its own; return the exit code."""
+        while True:
+            for child in [*self.services.values(), *([self.nats.child] if self.nats else [])]:
+                if child.exited is not None:
+                    say(f"{child.name} exited with code {child.exited}; see {child.log}; stopping")
+                    return 1
+            if self.gateway_task is not None and self.gateway_task.done():
+                say("gateway stopped; stopping")
+                return 1
+            await asyncio.sleep(0.5)
+
+    async def stop(self) -> None:
+        if self.gateway is not None and self.gateway_task is not None:
+            self.gateway.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.gateway_task, 10)
+        await asyncio.gather(*(child.stop(grace=15) for child in self.services.values()))
+        if self.nats is not None:
+            await self.nats.child.stop(grace=15)
+        stop_postgres(self.data_dir / "pg", self.pg)
+        if self.pg_watchdog is not None:
+            self.pg_watchdog.kill()
+            self.pg_watchdog.wait()
+        say("stopped")
+
+
+class _QuietServer(uvicorn.Server):
+    """The supervisor handles signals itself; uvicorn must not install its own."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run(data_dir: Path, port: int) -> int:
+    supervisor = Supervisor(data_dir, port)
+    main = asyncio.current_task()
+    assert main is not None
+    stopping = False
+
+    def on_signal(sig: signal.Signals) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            say(f"{sig.name} received, stopping")
+            main.cancel()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, on_signal, sig)
+    code = 0
+    try:
+        await supervisor.start()
+        url = f"http://127.0.0.1:{port}"
+        say(f"Gongkai is up: {url}  (政府信息公开)")
+        say(f"  catalogue: {url}/api/v1/catalog   docs: {url}/intake/docs, /review/docs, ...")
+        say(f"  logs: {supervisor.logs}/  (nats.log, postgres.log, <service>.log)")
+        say(
+            "  administrator token: "
+            f"GONGKAI_DATA_DIR={data_dir} uv run gongkai users add NAME --role admin"
+        )
+        say("  Ctrl-C stops everything.")
+        code = await supervisor.watch()
+    except asyncio.CancelledError:
+        code = 0
+    except Exception as exc:  # any failure: report it plainly, then stop what did start
+        say(f"failed: {exc}")
+        code = 1
+    finally:
+        # Shield the shutdown from a second signal: it must finish so nothing is left running.
+        await asyncio.shield(supervisor.stop())
+    return code
+
+
+def main() -> None:
+    data_dir = Path(os.environ.get("GONGKAI_DATA_DIR", "./var")).resolve()
+    port = int(os.environ.get("GONGKAI_PORT", "8000"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with exclusive(data_dir):
+        code = asyncio.run(run(data_dir, port))
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
