@@ -65,6 +65,7 @@ class ProjectionRunner:
         self.last_error: str | None = None
         self.failures = 0
         self._advanced = asyncio.Event()
+        self._stopping = False
 
     # --- public ------------------------------------------------------------------------
 
@@ -73,9 +74,13 @@ class ProjectionRunner:
         """False once the projection has failed ``fail_after`` times in a row (a poison event)."""
         return self.failures < self.fail_after
 
+    def stop(self) -> None:
+        """Ask the runner to stop after the batch in hand (it is also cancelled)."""
+        self._stopping = True
+
     async def run(self) -> None:
-        """Run until cancelled. Errors are retried with backoff, never skipped."""
-        while True:
+        """Run until stopped. Errors are retried with backoff, never skipped."""
+        while not self._stopping:
             try:
                 await self._run_locked()
             except asyncio.CancelledError:
@@ -149,7 +154,7 @@ class ProjectionRunner:
             ),
         )
         try:
-            while True:
+            while not self._stopping:
                 try:
                     first = await sub.next_msg(timeout=1.0)
                 except NatsTimeout:

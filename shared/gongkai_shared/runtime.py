@@ -62,8 +62,14 @@ class Runtime:
         return task
 
     async def stop(self) -> None:
+        for runner in self.runners.values():
+            runner.stop()
         for task in self._tasks:
-            task.cancel()
+            # cancel until done: a cancellation can be lost inside nats-py's next_msg
+            # (Python 3.11's asyncio.wait_for race), so one cancel() is not enough
+            while not task.done():
+                task.cancel()
+                await asyncio.wait([task], timeout=0.5)
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         if hasattr(self, "pool"):
