@@ -64,6 +64,11 @@ class ProjectionRunner:
         self.state = "starting"
         self.last_error: str | None = None
         self.failures = 0
+        # the sequence whose apply() raised last: the next attempt commits the events before
+        # it as their own batch and retries it alone, so a poison event holds back nothing
+        # before it (position stops at failed_seq - 1) and the error is pinned on one event
+        self.failed_seq: int | None = None
+        self._applying: int | None = None
         self._advanced = asyncio.Event()
         self._stopping = False
 
@@ -86,6 +91,9 @@ class ProjectionRunner:
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # any failure: roll back happened, resume from stored position
+                if self._applying is not None:
+                    self.failed_seq = self._applying
+                    self._applying = None
                 self.failures += 1
                 self.last_error = f"{type(e).__name__}: {e}"
                 self.state = "failing" if self.healthy else "stopped"
@@ -97,6 +105,7 @@ class ProjectionRunner:
                     position=self.position,
                     failures=self.failures,
                     error=self.last_error,
+                    failed_seq=self.failed_seq,
                     retry_in=delay,
                 )
                 await asyncio.sleep(delay)
@@ -173,9 +182,22 @@ class ProjectionRunner:
                     )
                     for m in msgs
                 ]
-                await self._apply_batch(batch)
+                for part in self._split(batch):
+                    await self._apply_batch(part)
         finally:
             await sub.unsubscribe()
+
+    def _split(self, batch: list[StoredEvent]) -> list[list[StoredEvent]]:
+        """After a failure at ``failed_seq``: the events before it, it alone, the rest."""
+        f = self.failed_seq
+        if f is None or not any(e.seq == f for e in batch):
+            return [batch]
+        parts = [
+            [e for e in batch if e.seq < f],
+            [e for e in batch if e.seq == f],
+            [e for e in batch if e.seq > f],
+        ]
+        return [p for p in parts if p]
 
     async def _apply_batch(self, batch: list[StoredEvent]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -193,8 +215,10 @@ class ProjectionRunner:
                 with structlog.contextvars.bound_contextvars(
                     event_id=event.id, case_id=event.aggregate_id, seq=event.seq
                 ):
+                    self._applying = event.seq
                     await self.projection.apply(conn, event)
                 pos = event.seq
+            self._applying = None
             await conn.execute(
                 "UPDATE projection_position SET position = $2, updated_at = now() WHERE name = $1",
                 self.name,
@@ -202,6 +226,8 @@ class ProjectionRunner:
             )
         APPLIED.labels(self.name).inc(pos - self.position)
         self.failures, self.last_error = 0, None
+        if self.failed_seq is not None and pos >= self.failed_seq:
+            self.failed_seq = None
         self.state = "running"
         self._set_position(pos)
 
