@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 from asgi_lifespan import LifespanManager
-
 from gongkai_shared.auth import Role, issue_token
 from gongkai_shared.clock import Clock
 from gongkai_shared.runtime import Runtime, run_migrations

@@ -39,7 +39,18 @@ class CliSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GONGKAI_", extra="ignore")
 
-    nats_url: str = "nats://127.0.0.1:4222"
+    nats_url: str = ""
     stream: str = "FOI"
     auth_secret: str = Field(default="", repr=False)
     data_dir: str = "./var"
+
+    def resolved_nats_url(self) -> str:
+        """GONGKAI_NATS_URL, else the URL ``make up`` wrote into the data folder, else the default."""
+        if self.nats_url:
+            return self.nats_url
+        from pathlib import Path
+
+        written = Path(self.data_dir) / "nats_url"
+        if written.exists():
+            return written.read_text().strip()
+        return "nats://127.0.0.1:4222"

@@ -96,6 +96,8 @@ class Supervisor:
         self.nats = await start_nats(self.data_dir, nats_port, self.logs)
         monitor = f"http://127.0.0.1:{self.nats.monitor_port}"
         say(f"nats-server ready on {self.nats.url} (monitoring {monitor})")
+        # the gongkai CLI (audit, users) finds this instance's NATS here
+        (self.data_dir / "nats_url").write_text(self.nats.url + "\n")
         self.pg_watchdog = start_watchdog(self.data_dir / "pg")
         self.pg = start_postgres(self.data_dir)
         await bootstrap(self.pg, list(SERVICES))

@@ -1,0 +1,174 @@
+"""The ``gongkai`` command line tool: staff users and the audit of the log.
+
+    gongkai users add NAME --role ROLE     print an API token for a staff user
+    gongkai audit history CASE_ID          the case's events, in log order, from the stream
+    gongkai audit export FILE              the whole log as JSON lines (exact bytes), + checkpoint
+    gongkai audit verify [--from FILE]     hash chains, sequence, immutability settings
+
+Errors are a message naming the problem and a non-zero exit, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+import nats
+
+from .audit import Record, verify_export, verify_records, write_export
+from .auth import Role, issue_token
+from .eventstore import EventStore
+from .settings import CliSettings
+
+
+class CliError(Exception):
+    pass
+
+
+def _secret(settings: CliSettings) -> str:
+    if settings.auth_secret:
+        return settings.auth_secret
+    path = Path(settings.data_dir) / "auth_secret"
+    if path.exists():
+        return path.read_text().strip()
+    raise CliError(
+        f"no signing secret: set GONGKAI_AUTH_SECRET or GONGKAI_DATA_DIR (no {path})"
+    )
+
+
+def users_add(settings: CliSettings, name: str, role: str) -> int:
+    try:
+        r = Role(role)
+    except ValueError:
+        raise CliError(f"unknown role {role!r}; roles: {', '.join(x.value for x in Role)}") from None
+    if not name.strip():
+        raise CliError("the user name must not be empty")
+    print(issue_token(_secret(settings), name.strip(), r))
+    return 0
+
+
+async def _store(settings: CliSettings) -> EventStore:
+    url = settings.resolved_nats_url()
+
+    async def quiet(_: Exception) -> None:  # errors are reported once, below, not as tracebacks
+        return None
+
+    try:
+        nc = await nats.connect(
+            url, name="gongkai-cli", connect_timeout=3, max_reconnect_attempts=1,
+            reconnect_time_wait=0.2, error_cb=quiet,
+        )
+    except Exception as e:  # noqa: BLE001 — nats raises its own NoServersError
+        raise CliError(f"cannot reach NATS at {url} ({type(e).__name__}); is `make up` running?") from None
+    return EventStore(nc, settings.stream)
+
+
+async def _all_records(store: EventStore) -> list[Record]:
+    return [Record(e.seq, e.subject, e.headers, e.data) async for e in store.read(1)]
+
+
+async def audit_history(settings: CliSettings, case_id: str) -> int:
+    store = await _store(settings)
+    try:
+        events = await store.history(case_id)
+    finally:
+        await store.nc.close()
+    if not events:
+        raise CliError(f"no events for case {case_id}")
+    for e in events:
+        env = e.envelope
+        print(f"{e.seq:>8}  {env.time.isoformat()}  {e.subject}  {env.actorrole}:{env.actor}  {env.id}")
+    return 0
+
+
+async def audit_export(settings: CliSettings, path: Path) -> int:
+    store = await _store(settings)
+    try:
+        records = await _all_records(store)
+    finally:
+        await store.nc.close()
+    report = write_export(path, records)
+    print(f"exported {report.events} events of {report.aggregates} aggregates to {path}")
+    print(f"checkpoint: size {report.events}, root {report.root}")
+    return 0
+
+
+async def audit_verify(settings: CliSettings, source: Path | None) -> int:
+    if source is not None:
+        if not source.exists():
+            raise CliError(f"no such file: {source}")
+        try:
+            report = verify_export(source)
+        except ValueError as e:
+            raise CliError(str(e)) from None
+        where = str(source)
+    else:
+        store = await _store(settings)
+        try:
+            config = await store.stream_settings()
+            report = verify_records(await _all_records(store))
+            if report.events != await store.last_seq():
+                report.problems.append(_problem("the stream holds fewer events than its last sequence"))
+        finally:
+            await store.nc.close()
+        for flag in ("deny_delete", "deny_purge"):
+            if not getattr(config, flag):
+                report.problems.append(_problem(f"stream {settings.stream}: {flag} is off"))
+        if config.max_age or (config.max_msgs or -1) > 0 or (config.max_bytes or -1) > 0:
+            report.problems.append(_problem(f"stream {settings.stream}: a limit could drop history"))
+        where = f"stream {settings.stream}"
+    for p in report.problems:
+        print(f"FAIL {p}")
+    if report.ok:
+        print(f"OK {where}: {report.events} events, {report.aggregates} aggregates, chains intact;"
+              f" root {report.root}")
+        return 0
+    print(f"verification FAILED for {where}: {len(report.problems)} problem(s)", file=sys.stderr)
+    return 1
+
+
+def _problem(message: str):  # noqa: ANN202
+    from .audit import Problem
+
+    return Problem(None, None, message)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gongkai", description="Gongkai 政府信息公开 tools")
+    sub = parser.add_subparsers(dest="group", required=True)
+    users = sub.add_parser("users", help="staff users").add_subparsers(dest="cmd", required=True)
+    add = users.add_parser("add", help="print an API token for a staff user")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, help=", ".join(r.value for r in Role))
+    audit = sub.add_parser("audit", help="the log, for auditors").add_subparsers(dest="cmd", required=True)
+    audit.add_parser("history", help="a case's events from the stream").add_argument("case_id")
+    audit.add_parser("export", help="the whole log as JSON lines").add_argument("file", type=Path)
+    verify = audit.add_parser("verify", help="check hash chains and immutability")
+    verify.add_argument("--from", dest="source", type=Path, default=None, help="an export file")
+    args = parser.parse_args(argv)
+    settings = CliSettings()
+    try:
+        if args.group == "users":
+            return users_add(settings, args.name, args.role)
+        if args.cmd == "history":
+            return asyncio.run(audit_history(settings, args.case_id))
+        if args.cmd == "export":
+            return asyncio.run(audit_export(settings, args.file))
+        return asyncio.run(audit_verify(settings, args.source))
+    except CliError as e:
+        print(f"gongkai: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"gongkai: {e}", file=sys.stderr)
+        return 2
+
+
+def run() -> None:
+    """Console script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,147 @@
+"""Auditors: the CLI reads the history from the stream and detects any tampering with an export."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.flow import DISCLOSE, apply, decide, wait_for_event
+from tests.harness import SECRET, System
+
+
+def gongkai(nats_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GONGKAI_NATS_URL": nats_url, "GONGKAI_AUTH_SECRET": SECRET}
+    return subprocess.run(
+        [sys.executable, "-m", "gongkai_shared.cli", *args],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+
+
+@pytest.fixture
+async def log_with_cases(nats_url: str, database_url: str):
+    """A log with three cases: one disclosed and published, one refused, one open."""
+    system = await System(nats_url, database_url, notify={"tick_seconds": 0.1}).start()
+    disclosed, refused, _open = await apply(system), await apply(system), await apply(system)
+    await decide(system, disclosed["case_id"], DISCLOSE, disclosed["sequence"])
+    await decide(system, refused["case_id"], {"outcome": "withhold", "reasons": ["state_secret"]},
+                 refused["sequence"])
+    await wait_for_event(system, "foi.publishing.*.published", "published")
+    for case in (disclosed, refused, _open):
+        await wait_for_event(system, f"foi.notify.{case['case_id']}.>", "deadline-set")
+    await system.settle()
+    yield system, disclosed, refused
+    await system.stop()
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines()]
+
+
+def write(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+async def test_history_export_and_verify(log_with_cases, nats_url: str, tmp_path: Path) -> None:
+    system, disclosed, _ = log_with_cases
+    history = gongkai(nats_url, "audit", "history", disclosed["case_id"])
+    assert history.returncode == 0, history.stderr
+    names = [line.split()[2].rsplit(".", 1)[1] for line in history.stdout.splitlines()]
+    assert names[0] == "request-received" and "review-approved" in names and "deadline-set" in names
+
+    live = gongkai(nats_url, "audit", "verify")
+    assert live.returncode == 0, live.stdout + live.stderr
+    export = tmp_path / "foi.jsonl"
+    assert gongkai(nats_url, "audit", "export", str(export)).returncode == 0
+    rows = lines(export)
+    assert rows[-1]["checkpoint"]["size"] == len(rows) - 1 == await system.runtime("intake").store.last_seq()
+    verified = gongkai(nats_url, "audit", "verify", "--from", str(export))
+    assert verified.returncode == 0, verified.stdout
+
+
+@pytest.fixture
+async def export(log_with_cases, nats_url: str, tmp_path: Path):
+    system, disclosed, refused = log_with_cases
+    path = tmp_path / "foi.jsonl"
+    assert gongkai(nats_url, "audit", "export", str(path)).returncode == 0
+    return path, disclosed["case_id"], refused["case_id"]
+
+
+def case_rows(rows: list[dict], case_id: str) -> list[int]:
+    return [i for i, r in enumerate(rows) if "seq" in r and r["subject"].split(".")[2] == case_id]
+
+
+def verify_fails(nats_url: str, path: Path) -> str:
+    result = gongkai(nats_url, "audit", "verify", "--from", str(path))
+    assert result.returncode != 0, result.stdout
+    return result.stdout
+
+
+async def test_changed_bytes_are_detected_and_located(export, nats_url: str) -> None:
+    path, case_id, _ = export
+    rows = lines(path)
+    first = case_rows(rows, case_id)[0]  # request-received: later events of the case chain to it
+    event = json.loads(base64.b64decode(rows[first]["data"]))
+    event["data"]["description"] = "篡改后的内容"
+    rows[first]["data"] = base64.b64encode(json.dumps(event).encode()).decode()
+    write(path, rows)
+    out = verify_fails(nats_url, path)
+    next_seq = rows[case_rows(rows, case_id)[1]]["seq"]
+    assert f"seq {next_seq}, case {case_id}: hash chain broken" in out
+
+
+async def test_changed_last_event_is_caught_by_the_checkpoint(export, nats_url: str) -> None:
+    path, case_id, _ = export
+    rows = lines(path)
+    last = case_rows(rows, case_id)[-1]
+    rows[last]["data"] = base64.b64encode(base64.b64decode(rows[last]["data"]).replace(b'"', b'"', 1) + b" ").decode()
+    write(path, rows)
+    assert "Merkle root differs" in verify_fails(nats_url, path)
+
+
+async def test_removed_event_is_detected_and_located(export, nats_url: str) -> None:
+    path, case_id, _ = export
+    rows = lines(path)
+    removed = rows.pop(case_rows(rows, case_id)[1])
+    write(path, rows)
+    out = verify_fails(nats_url, path)
+    assert f"expected sequence {removed['seq']}" in out
+    assert f"case {case_id}: hash chain broken" in out
+
+
+async def test_swapped_events_of_a_case_are_detected(export, nats_url: str) -> None:
+    path, _, case_id = export
+    rows = lines(path)
+    a, b = case_rows(rows, case_id)[:2]
+    rows[a]["data"], rows[b]["data"] = rows[b]["data"], rows[a]["data"]
+    rows[a]["subject"], rows[b]["subject"] = rows[b]["subject"], rows[a]["subject"]
+    write(path, rows)
+    out = verify_fails(nats_url, path)
+    assert f"case {case_id}: hash chain broken" in out
+
+
+async def test_verify_of_a_missing_file_says_so(nats_url: str, tmp_path: Path) -> None:
+    result = gongkai(nats_url, "audit", "verify", "--from", str(tmp_path / "nope.jsonl"))
+    assert result.returncode == 2 and "no such file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_staff_tokens_and_roles(log_with_cases, nats_url: str) -> None:
+    system, _, _ = log_with_cases
+    made = gongkai(nats_url, "users", "add", "王五", "--role", "registrar")
+    assert made.returncode == 0
+    token = made.stdout.strip()
+    cases = system.clients["review"]
+    assert (await cases.get("/api/v1/cases")).status_code == 401
+    assert (await cases.get("/api/v1/cases", headers={"Authorization": "Bearer forged"})).status_code == 401
+    assert (await cases.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+    r = await cases.post(f"/api/v1/cases/{'x'}/decision", json=DISCLOSE,
+                         headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403  # a registrar does not decide
+    bad = gongkai(nats_url, "users", "add", "x", "--role", "emperor")
+    assert bad.returncode != 0 and "unknown role" in bad.stderr
