@@ -25,15 +25,15 @@ sync: | $(UV)
 up: sync-frozen
 	exec $(UV) run --no-sync gongkai-up
 
-test: sync
+test: sync-frozen
 	$(UV) run --no-sync pytest $(PYTEST_ARGS)
 
-bench: sync
+bench: sync-frozen
 	@if [ -f tests/bench/run.py ]; then \
 		$(UV) run --no-sync python tests/bench/run.py; \
 	else \
 		echo "tests/bench/run.py does not exist yet"; \
 	fi
 
-lint: sync
+lint: sync-frozen
 	$(UV) run --no-sync ruff check . && $(UV) run --no-sync lint-imports

@@ -123,7 +123,9 @@ def verify_records(records: Iterable[Record], *, first_seq: int = 1) -> Report:
         agg = env.subject
         parts = r.subject.split(".")
         if len(parts) != 4 or parts[0] != "foi" or parts[2] != agg or parts[3] != env.name:
-            report.problems.append(Problem(r.seq, agg, f"subject {r.subject} does not match the event"))
+            report.problems.append(
+                Problem(r.seq, agg, f"subject {r.subject} does not match the event")
+            )
         msg_id = r.headers.get("Nats-Msg-Id")
         if msg_id is not None and msg_id != env.id:
             report.problems.append(Problem(r.seq, agg, "Nats-Msg-Id does not match the event id"))
@@ -166,8 +168,12 @@ def read_export(path: Path) -> tuple[list[Record], dict[str, Any] | None]:
                 checkpoint = obj["checkpoint"]
                 continue
             records.append(
-                Record(int(obj["seq"]), obj["subject"], dict(obj.get("headers") or {}),
-                       base64.b64decode(obj["data"], validate=True))
+                Record(
+                    int(obj["seq"]),
+                    obj["subject"],
+                    dict(obj.get("headers") or {}),
+                    base64.b64decode(obj["data"], validate=True),
+                )
             )
         except (ValueError, KeyError, TypeError) as e:
             raise ValueError(f"{path}:{n}: not an export line ({e})") from e
@@ -182,11 +188,17 @@ def verify_export(path: Path) -> Report:
     else:
         if checkpoint.get("size") != len(records):
             report.problems.append(
-                Problem(None, None, f"checkpoint says {checkpoint.get('size')} events, file has {len(records)}")
+                Problem(
+                    None,
+                    None,
+                    f"checkpoint says {checkpoint.get('size')} events, file has {len(records)}",
+                )
             )
         if checkpoint.get("root") != report.root:
             report.problems.append(
-                Problem(None, None, "Merkle root differs from the checkpoint: an event's bytes changed")
+                Problem(
+                    None, None, "Merkle root differs from the checkpoint: an event's bytes changed"
+                )
             )
     return report
 

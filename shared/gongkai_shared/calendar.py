@@ -63,7 +63,11 @@ class WorkingCalendar:
             weekend = day.weekday() >= 5
             if working:
                 return DayCount(day, True, "adjusted_working_day" if weekend else "working_day")
-            return DayCount(day, False, "weekend" if weekend and day not in chinese_calendar.holidays else "holiday")
+            return DayCount(
+                day,
+                False,
+                "weekend" if weekend and day not in chinese_calendar.holidays else "holiday",
+            )
         weekend = day.weekday() >= 5
         return DayCount(day, not weekend, "weekend" if weekend else "working_day", provisional=True)
 

@@ -11,16 +11,13 @@ from typing import TypeVar
 
 import structlog
 
+from .decisions import CommandRejected
 from .envelope import Envelope
 from .eventstore import ConcurrencyConflict, StoredEvent
 from .runtime import Runtime
 
 log = structlog.get_logger(__name__)
 S = TypeVar("S")
-
-
-class CommandRejected(Exception):
-    """The aggregate's state does not allow the command (HTTP 409)."""
 
 
 async def execute(

@@ -24,13 +24,18 @@ def check_ident(name: str) -> str:
     return name
 
 
-async def create_pool(dsn: str, schema: str, *, min_size: int = 1, max_size: int = 8) -> asyncpg.Pool:
+async def create_pool(
+    dsn: str, schema: str, *, min_size: int = 1, max_size: int = 8
+) -> asyncpg.Pool:
     check_ident(schema)
     return await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        server_settings={"search_path": f"{schema},public", "application_name": f"gongkai-{schema}"},
+        server_settings={
+            "search_path": f"{schema},public",
+            "application_name": f"gongkai-{schema}",
+        },
     )
 
 
@@ -54,11 +59,15 @@ async def migrate(dsn: str, schema: str, directory: Path) -> list[str]:
                     continue
                 async with conn.transaction():
                     await conn.execute(path.read_text())
-                    await conn.execute("INSERT INTO schema_migrations(version) VALUES ($1)", path.stem)
+                    await conn.execute(
+                        "INSERT INTO schema_migrations(version) VALUES ($1)", path.stem
+                    )
                 applied.append(path.stem)
                 log.info("migration_applied", schema=schema, version=path.stem)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock(hashtext('gongkai-migrate-' || $1))", schema)
+            await conn.execute(
+                "SELECT pg_advisory_unlock(hashtext('gongkai-migrate-' || $1))", schema
+            )
     finally:
         await conn.close()
     return applied

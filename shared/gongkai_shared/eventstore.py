@@ -143,7 +143,9 @@ class EventStore:
 
     async def last_event(self, aggregate_id: str) -> StoredEvent | None:
         try:
-            msg = await self.js.get_last_msg(self.stream, aggregate_filter(aggregate_id), direct=True)
+            msg = await self.js.get_last_msg(
+                self.stream, aggregate_filter(aggregate_id), direct=True
+            )
         except NotFoundError:
             return None
         return self._stored(msg)

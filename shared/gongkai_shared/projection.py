@@ -144,7 +144,8 @@ class ProjectionRunner:
     async def _load_position(self) -> int:
         async with self.pool.acquire() as conn:
             await conn.execute(
-                "INSERT INTO projection_position(name) VALUES ($1) ON CONFLICT DO NOTHING", self.name
+                "INSERT INTO projection_position(name) VALUES ($1) ON CONFLICT DO NOTHING",
+                self.name,
             )
             return await conn.fetchval(
                 "SELECT position FROM projection_position WHERE name = $1", self.name

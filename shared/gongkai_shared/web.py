@@ -39,7 +39,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else "error"
-        return JSONResponse(error_body(exc.status_code, detail), exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            error_body(exc.status_code, detail), exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

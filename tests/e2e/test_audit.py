@@ -19,7 +19,10 @@ def gongkai(nats_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GONGKAI_NATS_URL": nats_url, "GONGKAI_AUTH_SECRET": SECRET}
     return subprocess.run(
         [sys.executable, "-m", "gongkai_shared.cli", *args],
-        capture_output=True, text=True, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
 
 
@@ -29,8 +32,12 @@ async def log_with_cases(nats_url: str, database_url: str):
     system = await System(nats_url, database_url, notify={"tick_seconds": 0.1}).start()
     disclosed, refused, _open = await apply(system), await apply(system), await apply(system)
     await decide(system, disclosed["case_id"], DISCLOSE, disclosed["sequence"])
-    await decide(system, refused["case_id"], {"outcome": "withhold", "reasons": ["state_secret"]},
-                 refused["sequence"])
+    await decide(
+        system,
+        refused["case_id"],
+        {"outcome": "withhold", "reasons": ["state_secret"]},
+        refused["sequence"],
+    )
     await wait_for_event(system, "foi.publishing.*.published", "published")
     for case in (disclosed, refused, _open):
         await wait_for_event(system, f"foi.notify.{case['case_id']}.>", "deadline-set")
@@ -59,7 +66,11 @@ async def test_history_export_and_verify(log_with_cases, nats_url: str, tmp_path
     export = tmp_path / "foi.jsonl"
     assert gongkai(nats_url, "audit", "export", str(export)).returncode == 0
     rows = lines(export)
-    assert rows[-1]["checkpoint"]["size"] == len(rows) - 1 == await system.runtime("intake").store.last_seq()
+    assert (
+        rows[-1]["checkpoint"]["size"]
+        == len(rows) - 1
+        == await system.runtime("intake").store.last_seq()
+    )
     verified = gongkai(nats_url, "audit", "verify", "--from", str(export))
     assert verified.returncode == 0, verified.stdout
 
@@ -99,7 +110,9 @@ async def test_changed_last_event_is_caught_by_the_checkpoint(export, nats_url: 
     path, case_id, _ = export
     rows = lines(path)
     last = case_rows(rows, case_id)[-1]
-    rows[last]["data"] = base64.b64encode(base64.b64decode(rows[last]["data"]).replace(b'"', b'"', 1) + b" ").decode()
+    rows[last]["data"] = base64.b64encode(
+        base64.b64decode(rows[last]["data"]).replace(b'"', b'"', 1) + b" "
+    ).decode()
     write(path, rows)
     assert "Merkle root differs" in verify_fails(nats_url, path)
 
@@ -138,10 +151,15 @@ async def test_staff_tokens_and_roles(log_with_cases, nats_url: str) -> None:
     token = made.stdout.strip()
     cases = system.clients["review"]
     assert (await cases.get("/api/v1/cases")).status_code == 401
-    assert (await cases.get("/api/v1/cases", headers={"Authorization": "Bearer forged"})).status_code == 401
-    assert (await cases.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})).status_code == 200
-    r = await cases.post(f"/api/v1/cases/{'x'}/decision", json=DISCLOSE,
-                         headers={"Authorization": f"Bearer {token}"})
+    assert (
+        await cases.get("/api/v1/cases", headers={"Authorization": "Bearer forged"})
+    ).status_code == 401
+    assert (
+        await cases.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
+    ).status_code == 200
+    r = await cases.post(
+        f"/api/v1/cases/{'x'}/decision", json=DISCLOSE, headers={"Authorization": f"Bearer {token}"}
+    )
     assert r.status_code == 403  # a registrar does not decide
     bad = gongkai(nats_url, "users", "add", "x", "--role", "emperor")
     assert bad.returncode != 0 and "unknown role" in bad.stderr

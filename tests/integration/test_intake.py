@@ -39,7 +39,9 @@ async def test_valid_application_is_received_and_trackable(intake: System) -> No
     assert history[0].envelope.data["applicant"]["name"] == "张三"
     assert body["tracking_code"] not in history[0].data.decode()  # only its hash is stored
 
-    r = await client.get(f"/api/v1/applications/{body['tracking_code']}", params={"min_seq": body["sequence"]})
+    r = await client.get(
+        f"/api/v1/applications/{body['tracking_code']}", params={"min_seq": body["sequence"]}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "received"
     assert r.json()["history"][0]["event"] == "request-received"
@@ -52,8 +54,10 @@ async def test_valid_application_is_received_and_trackable(intake: System) -> No
         ({"applicant": {**APPLICATION["applicant"], "type": "alien"}}, "applicant.type"),
         ({"description": ""}, "description"),
         ({"channel": None}, "channel"),
-        ({"applicant": {**APPLICATION["applicant"], "contact": {"email": "not-an-email"}}},
-         "applicant.contact.email"),
+        (
+            {"applicant": {**APPLICATION["applicant"], "contact": {"email": "not-an-email"}}},
+            "applicant.contact.email",
+        ),
     ],
 )
 async def test_invalid_application_is_422_naming_the_field_and_appends_nothing(

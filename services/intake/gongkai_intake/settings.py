@@ -1,8 +1,7 @@
 """Intake settings: environment variables prefixed ``GONGKAI_INTAKE_``."""
 
-from pydantic_settings import SettingsConfigDict
-
 from gongkai_shared.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 
 class IntakeSettings(ServiceSettings):

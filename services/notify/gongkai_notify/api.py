@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-
 from gongkai_shared.auth import Role
 from gongkai_shared.envelope import Actor
 from gongkai_shared.runtime import Runtime

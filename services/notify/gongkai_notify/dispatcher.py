@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 
 import structlog
-
 from gongkai_shared.clock import Clock
 from gongkai_shared.eventstore import ConcurrencyConflict
 from gongkai_shared.runtime import Runtime

@@ -60,13 +60,21 @@ class Deadline:
 
 def deadline_set(d: Deadline, *, now: datetime, cause: str) -> Envelope:
     body = DeadlineSet(
-        case_id=d.case_id, deadline_id=d.deadline_id, kind=d.kind, start_on=d.start_on,
-        working_days=d.working_days, due_on=d.due_on, profile=d.profile,
-        calendar_version=d.calendar_version, provisional=d.provisional,
+        case_id=d.case_id,
+        deadline_id=d.deadline_id,
+        kind=d.kind,
+        start_on=d.start_on,
+        working_days=d.working_days,
+        due_on=d.due_on,
+        profile=d.profile,
+        calendar_version=d.calendar_version,
+        provisional=d.provisional,
     )
     # the same computation is one event, however many replicas or retries emit it
     eid = derived_id(d.deadline_id, f"set:{d.due_on}:{d.calendar_version}")
-    return make_event(body, aggregate_id=d.case_id, actor=CLOCK, event_id=eid, causation_id=cause, time=now)
+    return make_event(
+        body, aggregate_id=d.case_id, actor=CLOCK, event_id=eid, causation_id=cause, time=now
+    )
 
 
 def deadline_breached(d: Deadline, *, now: datetime) -> Envelope:

@@ -1,8 +1,7 @@
 """Notify settings: environment variables prefixed ``GONGKAI_NOTIFY_``."""
 
-from pydantic_settings import SettingsConfigDict
-
 from gongkai_shared.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 
 class NotifySettings(ServiceSettings):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, Request
-
 from gongkai_shared.runtime import Runtime
 
 from . import queries

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncpg
-
-from gongkai_shared.eventstore import StoredEvent
 from gongkai_shared.events import Published
+from gongkai_shared.eventstore import StoredEvent
 
 
 class CatalogProjection:
@@ -18,18 +17,30 @@ class CatalogProjection:
         await conn.execute(
             "INSERT INTO catalog_items(index_number, item_id, title, content, agency_code,"
             " published_on, source_case_id, event_id, seq) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-            p.index_number, p.item_id, p.title, p.content, p.agency_code, p.published_on,
-            p.source_case_id, event.id, event.seq,
+            p.index_number,
+            p.item_id,
+            p.title,
+            p.content,
+            p.agency_code,
+            p.published_on,
+            p.source_case_id,
+            event.id,
+            event.seq,
         )
         # a rebuilt database must never hand out a number the log has already used
         await conn.execute(
             "INSERT INTO index_allocations(item_id, index_number, year, seq) VALUES ($1,$2,$3,$4)"
             " ON CONFLICT (item_id) DO NOTHING",
-            p.item_id, p.index_number, p.index_year, p.index_seq,
+            p.item_id,
+            p.index_number,
+            p.index_year,
+            p.index_seq,
         )
         await conn.execute(
             "INSERT INTO index_counters(agency_code, year, last_seq) VALUES ($1,$2,$3)"
             " ON CONFLICT (agency_code, year)"
             " DO UPDATE SET last_seq = GREATEST(index_counters.last_seq, EXCLUDED.last_seq)",
-            p.agency_code, p.index_year, p.index_seq,
+            p.agency_code,
+            p.index_year,
+            p.index_seq,
         )

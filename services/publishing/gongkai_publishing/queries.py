@@ -21,17 +21,23 @@ async def list_items(pool: asyncpg.Pool, q: str | None, limit: int, offset: int)
     rows = await pool.fetch(
         f"SELECT {_COLUMNS} FROM catalog_items {where}"
         " ORDER BY published_on DESC, index_number DESC LIMIT $2 OFFSET $3",
-        q, limit, offset,
+        q,
+        limit,
+        offset,
     )
     total = await pool.fetchval(f"SELECT count(*) FROM catalog_items {where}", q)
     return {"total": total, "items": [_item(r) for r in rows]}
 
 
 async def get_item(pool: asyncpg.Pool, index_number: str) -> dict[str, Any] | None:
-    r = await pool.fetchrow(f"SELECT {_COLUMNS} FROM catalog_items WHERE index_number=$1", index_number)
+    r = await pool.fetchrow(
+        f"SELECT {_COLUMNS} FROM catalog_items WHERE index_number=$1", index_number
+    )
     return _item(r) if r else None
 
 
 async def item_for_case(pool: asyncpg.Pool, case_id: str) -> dict[str, Any] | None:
-    r = await pool.fetchrow(f"SELECT {_COLUMNS} FROM catalog_items WHERE source_case_id=$1", case_id)
+    r = await pool.fetchrow(
+        f"SELECT {_COLUMNS} FROM catalog_items WHERE source_case_id=$1", case_id
+    )
     return _item(r) if r else None

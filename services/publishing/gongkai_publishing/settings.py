@@ -1,8 +1,7 @@
 """Publishing settings: environment variables prefixed ``GONGKAI_PUBLISHING_``."""
 
-from pydantic_settings import SettingsConfigDict
-
 from gongkai_shared.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 
 class PublishingSettings(ServiceSettings):

@@ -16,12 +16,11 @@ import structlog
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
-from nats.js.api import ConsumerConfig
-
 from gongkai_shared.clock import OFFICE_TZ, Clock
 from gongkai_shared.envelope import Envelope
 from gongkai_shared.events import ReviewApproved, parse_body
 from gongkai_shared.runtime import Runtime
+from nats.js.api import ConsumerConfig
 
 from .domain import format_index, item_id_for, publish, should_publish
 from .settings import PublishingSettings
@@ -41,22 +40,30 @@ class ReactionStatus:
         return all(f["attempts"] < 5 for f in self.failing.values())
 
 
-async def allocate_index(rt: Runtime, settings: PublishingSettings, item_id: str, year: int) -> tuple[str, int]:
+async def allocate_index(
+    rt: Runtime, settings: PublishingSettings, item_id: str, year: int
+) -> tuple[str, int]:
     """The item's index number: allocated once, in a transaction, from a per-year counter."""
     async with rt.pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow("SELECT index_number, seq FROM index_allocations WHERE item_id=$1", item_id)
+        row = await conn.fetchrow(
+            "SELECT index_number, seq FROM index_allocations WHERE item_id=$1", item_id
+        )
         if row:
             return row["index_number"], row["seq"]
         seq = await conn.fetchval(
             "INSERT INTO index_counters(agency_code, year, last_seq) VALUES ($1,$2,1)"
             " ON CONFLICT (agency_code, year) DO UPDATE SET last_seq = index_counters.last_seq + 1"
             " RETURNING last_seq",
-            settings.agency_code, year,
+            settings.agency_code,
+            year,
         )
         number = format_index(settings.index_format, settings.agency_code, year, seq)
         await conn.execute(
             "INSERT INTO index_allocations(item_id, index_number, year, seq) VALUES ($1,$2,$3,$4)",
-            item_id, number, year, seq,
+            item_id,
+            number,
+            year,
+            seq,
         )
         return number, seq
 
@@ -71,8 +78,14 @@ async def on_review_approved(
     year = event.time.astimezone(OFFICE_TZ).year
     number, seq = await allocate_index(rt, settings, item_id_for(event.id), year)
     published = publish(
-        approval, approval_event=event, index_number=number, year=year, seq=seq,
-        agency_code=settings.agency_code, today=clock.today(), now=clock.now(),
+        approval,
+        approval_event=event,
+        index_number=number,
+        year=year,
+        seq=seq,
+        agency_code=settings.agency_code,
+        today=clock.today(),
+        now=clock.now(),
     )
     stored = await rt.store.append(published, "publishing", expected_seq=0)
     log.info("published", index_number=number, case_id=approval.case_id, seq=stored.seq)
@@ -100,9 +113,18 @@ async def run_reactions(
                 await on_review_approved(rt, settings, clock, event)
         except Exception as e:
             attempts = raw.metadata.num_delivered
-            status.failing[raw.subject] = {"attempts": attempts, "error": f"{type(e).__name__}: {e}"}
+            status.failing[raw.subject] = {
+                "attempts": attempts,
+                "error": f"{type(e).__name__}: {e}",
+            }
             delay = min(0.5 * 2**attempts, settings.reaction_max_backoff)
-            log.error("reaction_failed", subject=raw.subject, attempts=attempts, error=str(e), retry_in=delay)
+            log.error(
+                "reaction_failed",
+                subject=raw.subject,
+                attempts=attempts,
+                error=str(e),
+                retry_in=delay,
+            )
             await msg.nack(delay=delay)
             return
         status.failing.pop(raw.subject, None)

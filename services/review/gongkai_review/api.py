@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-
 from gongkai_shared.auth import Role
 from gongkai_shared.commands import CommandRejected, execute
 from gongkai_shared.envelope import Actor

@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from gongkai_shared.commands import CommandRejected
+from gongkai_shared.decisions import CommandRejected
 from gongkai_shared.envelope import Actor, Envelope
 from gongkai_shared.events import DecisionRecorded, Outcome, ReviewApproved, make_event
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 REGULATION = "《中华人民共和国政府信息公开条例》"
 

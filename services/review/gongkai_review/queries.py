@@ -27,7 +27,9 @@ async def list_cases(pool: asyncpg.Pool, status: str | None, limit: int, offset:
     rows = await pool.fetch(
         f"SELECT {_COLUMNS} FROM cases WHERE ($1::text IS NULL OR status = $1)"
         " ORDER BY received_on, case_id LIMIT $2 OFFSET $3",
-        status, limit, offset,
+        status,
+        limit,
+        offset,
     )
     return [_row(r) for r in rows]
 

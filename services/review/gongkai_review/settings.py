@@ -1,8 +1,7 @@
 """Review settings: environment variables prefixed ``GONGKAI_REVIEW_``."""
 
-from pydantic_settings import SettingsConfigDict
-
 from gongkai_shared.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 
 class ReviewSettings(ServiceSettings):
