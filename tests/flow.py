@@ -36,9 +36,7 @@ async def apply(system: System, **changes: Any) -> dict[str, Any]:
     return r.json()
 
 
-async def decide(
-    system: System, case_id: str, body: dict[str, Any], min_seq: int
-) -> dict[str, Any]:
+async def decide(system: System, case_id: str, body: dict[str, Any], min_seq: int) -> dict[str, Any]:
     assert await system.runtime("review").wait_for(min_seq)
     r = await system.clients["review"].post(
         f"/api/v1/cases/{case_id}/decision", json=body, headers=System.token("reviewer")
@@ -52,9 +50,7 @@ async def wait_for_event(system: System, aggregate_filter: str, name: str, timeo
     store = next(iter(system.apps.values())).state.runtime.store
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        events = (
-            [e async for e in store.read(1, aggregate_filter)] if await store.last_seq() else []
-        )
+        events = [e async for e in store.read(1, aggregate_filter)] if await store.last_seq() else []
         found = [e for e in events if e.name == name]
         if found:
             return found

@@ -60,9 +60,7 @@ class System:
             _, factory = _service(name)
             app = factory(settings, clock=self.clock)
             stack = AsyncExitStack()
-            await stack.enter_async_context(
-                LifespanManager(app, startup_timeout=30, shutdown_timeout=30)
-            )
+            await stack.enter_async_context(LifespanManager(app, startup_timeout=30, shutdown_timeout=30))
             client = await stack.enter_async_context(
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
             )

@@ -111,9 +111,7 @@ def verify_records(records: Iterable[Record], *, first_seq: int = 1) -> Report:
         datas.append(r.data)
         if r.seq != expected:
             what = "missing" if r.seq > expected else "out of order"
-            report.problems.append(
-                Problem(r.seq, None, f"expected sequence {expected}: events {what}")
-            )
+            report.problems.append(Problem(r.seq, None, f"expected sequence {expected}: events {what}"))
         expected = max(expected, r.seq) + 1
         try:
             env = Envelope.from_bytes(r.data)
@@ -123,18 +121,14 @@ def verify_records(records: Iterable[Record], *, first_seq: int = 1) -> Report:
         agg = env.subject
         parts = r.subject.split(".")
         if len(parts) != 4 or parts[0] != "foi" or parts[2] != agg or parts[3] != env.name:
-            report.problems.append(
-                Problem(r.seq, agg, f"subject {r.subject} does not match the event")
-            )
+            report.problems.append(Problem(r.seq, agg, f"subject {r.subject} does not match the event"))
         msg_id = r.headers.get("Nats-Msg-Id")
         if msg_id is not None and msg_id != env.id:
             report.problems.append(Problem(r.seq, agg, "Nats-Msg-Id does not match the event id"))
         prev_seq, prev_hash = heads.get(agg, (None, ""))
         if env.prevhash != prev_hash:
             after = f"the event at seq {prev_seq}" if prev_seq else "nothing (first event)"
-            report.problems.append(
-                Problem(r.seq, agg, f"hash chain broken: prevhash does not match {after}")
-            )
+            report.problems.append(Problem(r.seq, agg, f"hash chain broken: prevhash does not match {after}"))
         heads[agg] = (r.seq, sha256_hex(r.data))
     report.aggregates = len(heads)
     report.root = merkle_root(datas)
@@ -196,9 +190,7 @@ def verify_export(path: Path) -> Report:
             )
         if checkpoint.get("root") != report.root:
             report.problems.append(
-                Problem(
-                    None, None, "Merkle root differs from the checkpoint: an event's bytes changed"
-                )
+                Problem(None, None, "Merkle root differs from the checkpoint: an event's bytes changed")
             )
     return report
 

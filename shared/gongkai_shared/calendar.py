@@ -42,9 +42,7 @@ class WorkingCalendar:
         years = sorted(chinese_calendar.holidays)
         self.seeded_years = range(years[0].year, years[-1].year + 1)
         extra = ",".join(str(y) for y in sorted(self.loaded))
-        self.version = f"chinesecalendar-{pkg_version('chinesecalendar')}" + (
-            f"+{extra}" if extra else ""
-        )
+        self.version = f"chinesecalendar-{pkg_version('chinesecalendar')}" + (f"+{extra}" if extra else "")
 
     def known(self, day: date) -> bool:
         return day.year in self.seeded_years or day.year in self.loaded

@@ -40,9 +40,7 @@ def users_add(settings: CliSettings, name: str, role: str) -> int:
     try:
         r = Role(role)
     except ValueError:
-        raise CliError(
-            f"unknown role {role!r}; roles: {', '.join(x.value for x in Role)}"
-        ) from None
+        raise CliError(f"unknown role {role!r}; roles: {', '.join(x.value for x in Role)}") from None
     if not name.strip():
         raise CliError("the user name must not be empty")
     print(issue_token(_secret(settings), name.strip(), r))
@@ -65,9 +63,7 @@ async def _store(settings: CliSettings) -> EventStore:
             error_cb=quiet,
         )
     except Exception as e:  # noqa: BLE001 — nats raises its own NoServersError
-        raise CliError(
-            f"cannot reach NATS at {url} ({type(e).__name__}); is `make up` running?"
-        ) from None
+        raise CliError(f"cannot reach NATS at {url} ({type(e).__name__}); is `make up` running?") from None
     return EventStore(nc, settings.stream)
 
 
@@ -85,9 +81,7 @@ async def audit_history(settings: CliSettings, case_id: str) -> int:
         raise CliError(f"no events for case {case_id}")
     for e in events:
         env = e.envelope
-        print(
-            f"{e.seq:>8}  {env.time.isoformat()}  {e.subject}  {env.actorrole}:{env.actor}  {env.id}"
-        )
+        print(f"{e.seq:>8}  {env.time.isoformat()}  {e.subject}  {env.actorrole}:{env.actor}  {env.id}")
     return 0
 
 
@@ -118,18 +112,14 @@ async def audit_verify(settings: CliSettings, source: Path | None) -> int:
             config = await store.stream_settings()
             report = verify_records(await _all_records(store))
             if report.events != await store.last_seq():
-                report.problems.append(
-                    _problem("the stream holds fewer events than its last sequence")
-                )
+                report.problems.append(_problem("the stream holds fewer events than its last sequence"))
         finally:
             await store.nc.close()
         for flag in ("deny_delete", "deny_purge"):
             if not getattr(config, flag):
                 report.problems.append(_problem(f"stream {settings.stream}: {flag} is off"))
         if config.max_age or (config.max_msgs or -1) > 0 or (config.max_bytes or -1) > 0:
-            report.problems.append(
-                _problem(f"stream {settings.stream}: a limit could drop history")
-            )
+            report.problems.append(_problem(f"stream {settings.stream}: a limit could drop history"))
         where = f"stream {settings.stream}"
     for p in report.problems:
         print(f"FAIL {p}")
@@ -156,16 +146,21 @@ def main(argv: list[str] | None = None) -> int:
     add = users.add_parser("add", help="print an API token for a staff user")
     add.add_argument("name")
     add.add_argument("--role", required=True, help=", ".join(r.value for r in Role))
-    audit = sub.add_parser("audit", help="the log, for auditors").add_subparsers(
-        dest="cmd", required=True
-    )
+    audit = sub.add_parser("audit", help="the log, for auditors").add_subparsers(dest="cmd", required=True)
     audit.add_parser("history", help="a case's events from the stream").add_argument("case_id")
     audit.add_parser("export", help="the whole log as JSON lines").add_argument("file", type=Path)
     verify = audit.add_parser("verify", help="check hash chains and immutability")
     verify.add_argument("--from", dest="source", type=Path, default=None, help="an export file")
+    schemas = sub.add_parser("events", help="the event catalogue").add_subparsers(dest="cmd", required=True)
+    schemas.add_parser("asyncapi", help="print the AsyncAPI 3.0 document of every event")
     args = parser.parse_args(argv)
     settings = CliSettings()
     try:
+        if args.group == "events":
+            from .catalogue import asyncapi_json
+
+            sys.stdout.write(asyncapi_json())
+            return 0
         if args.group == "users":
             return users_add(settings, args.name, args.role)
         if args.cmd == "history":

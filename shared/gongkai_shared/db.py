@@ -24,9 +24,7 @@ def check_ident(name: str) -> str:
     return name
 
 
-async def create_pool(
-    dsn: str, schema: str, *, min_size: int = 1, max_size: int = 8
-) -> asyncpg.Pool:
+async def create_pool(dsn: str, schema: str, *, min_size: int = 1, max_size: int = 8) -> asyncpg.Pool:
     check_ident(schema)
     return await asyncpg.create_pool(
         dsn,
@@ -59,15 +57,11 @@ async def migrate(dsn: str, schema: str, directory: Path) -> list[str]:
                     continue
                 async with conn.transaction():
                     await conn.execute(path.read_text())
-                    await conn.execute(
-                        "INSERT INTO schema_migrations(version) VALUES ($1)", path.stem
-                    )
+                    await conn.execute("INSERT INTO schema_migrations(version) VALUES ($1)", path.stem)
                 applied.append(path.stem)
                 log.info("migration_applied", schema=schema, version=path.stem)
         finally:
-            await conn.execute(
-                "SELECT pg_advisory_unlock(hashtext('gongkai-migrate-' || $1))", schema
-            )
+            await conn.execute("SELECT pg_advisory_unlock(hashtext('gongkai-migrate-' || $1))", schema)
     finally:
         await conn.close()
     return applied

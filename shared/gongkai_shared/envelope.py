@@ -80,9 +80,7 @@ class Envelope(BaseModel):
     def to_bytes(self) -> bytes:
         """Canonical JSON: sorted keys, no spaces, UTF-8. These bytes are what is stored and hashed."""
         payload = self.model_dump(mode="json", exclude_none=True)
-        return json.dumps(
-            payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-        ).encode()
+        return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Envelope:

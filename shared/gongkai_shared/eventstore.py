@@ -143,9 +143,7 @@ class EventStore:
 
     async def last_event(self, aggregate_id: str) -> StoredEvent | None:
         try:
-            msg = await self.js.get_last_msg(
-                self.stream, aggregate_filter(aggregate_id), direct=True
-            )
+            msg = await self.js.get_last_msg(self.stream, aggregate_filter(aggregate_id), direct=True)
         except NotFoundError:
             return None
         return self._stored(msg)
@@ -163,9 +161,7 @@ class EventStore:
         sub = await self.js.subscribe(
             filter_subject,
             ordered_consumer=True,
-            config=ConsumerConfig(
-                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start_seq
-            ),
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start_seq),
         )
         try:
             while True:

@@ -147,9 +147,7 @@ class ProjectionRunner:
                 "INSERT INTO projection_position(name) VALUES ($1) ON CONFLICT DO NOTHING",
                 self.name,
             )
-            return await conn.fetchval(
-                "SELECT position FROM projection_position WHERE name = $1", self.name
-            )
+            return await conn.fetchval("SELECT position FROM projection_position WHERE name = $1", self.name)
 
     async def _follow(self, lock_conn: asyncpg.Connection) -> None:
         self._set_position(await self._load_position())

@@ -15,9 +15,7 @@ class ServiceSettings(BaseSettings):
     A service subclasses this with ``model_config = SettingsConfigDict(env_prefix="GONGKAI_<SVC>_")``.
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix="GONGKAI_SERVICE_", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="GONGKAI_SERVICE_", extra="ignore", populate_by_name=True)
 
     nats_url: str = "nats://127.0.0.1:4222"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/gongkai"

@@ -39,9 +39,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else "error"
-        return JSONResponse(
-            error_body(exc.status_code, detail), exc.status_code, headers=exc.headers
-        )
+        return JSONResponse(error_body(exc.status_code, detail), exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
@@ -53,17 +51,13 @@ def staff(*roles: Role) -> Callable[..., Awaitable[Actor]]:
     """A dependency that admits a signed-in staff user with one of ``roles`` (admin always)."""
     allowed = {*roles, Role.admin}
 
-    async def _dep(
-        request: Request, cred: HTTPAuthorizationCredentials | None = Depends(_bearer)
-    ) -> Actor:
+    async def _dep(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Actor:
         if cred is None:
             raise HTTPException(401, "需要登录 (missing token)", {"WWW-Authenticate": "Bearer"})
         try:
             actor = verify_token(request.app.state.auth_secret, cred.credentials)
         except InvalidToken:
-            raise HTTPException(
-                401, "令牌无效 (invalid token)", {"WWW-Authenticate": "Bearer"}
-            ) from None
+            raise HTTPException(401, "令牌无效 (invalid token)", {"WWW-Authenticate": "Bearer"}) from None
         if Role(actor.role) not in allowed:
             raise HTTPException(403, f"角色 {actor.role} 无权执行此操作 (forbidden)")
         return actor

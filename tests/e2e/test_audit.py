@@ -66,11 +66,7 @@ async def test_history_export_and_verify(log_with_cases, nats_url: str, tmp_path
     export = tmp_path / "foi.jsonl"
     assert gongkai(nats_url, "audit", "export", str(export)).returncode == 0
     rows = lines(export)
-    assert (
-        rows[-1]["checkpoint"]["size"]
-        == len(rows) - 1
-        == await system.runtime("intake").store.last_seq()
-    )
+    assert rows[-1]["checkpoint"]["size"] == len(rows) - 1 == await system.runtime("intake").store.last_seq()
     verified = gongkai(nats_url, "audit", "verify", "--from", str(export))
     assert verified.returncode == 0, verified.stdout
 
@@ -151,12 +147,8 @@ async def test_staff_tokens_and_roles(log_with_cases, nats_url: str) -> None:
     token = made.stdout.strip()
     cases = system.clients["review"]
     assert (await cases.get("/api/v1/cases")).status_code == 401
-    assert (
-        await cases.get("/api/v1/cases", headers={"Authorization": "Bearer forged"})
-    ).status_code == 401
-    assert (
-        await cases.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
-    ).status_code == 200
+    assert (await cases.get("/api/v1/cases", headers={"Authorization": "Bearer forged"})).status_code == 401
+    assert (await cases.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})).status_code == 200
     r = await cases.post(
         f"/api/v1/cases/{'x'}/decision", json=DISCLOSE, headers={"Authorization": f"Bearer {token}"}
     )

@@ -54,15 +54,11 @@ async def test_answer_deadline_is_20_working_days_and_shown_to_the_applicant(
     system: System,
 ) -> None:
     received = await apply(system)
-    [deadline_set] = await wait_for_event(
-        system, f"foi.notify.{received['case_id']}.>", "deadline-set"
-    )
+    [deadline_set] = await wait_for_event(system, f"foi.notify.{received['case_id']}.>", "deadline-set")
     assert deadline_set.envelope.data["due_on"] == "2026-03-16"  # across Spring Festival 2026
 
     assert await system.runtime("intake").wait_for(deadline_set.seq)
-    tracked = await system.clients["intake"].get(
-        f"/api/v1/applications/{received['tracking_code']}"
-    )
+    tracked = await system.clients["intake"].get(f"/api/v1/applications/{received['tracking_code']}")
     assert tracked.json()["answer_due"] == "2026-03-16"
     r = await system.clients["notify"].get(
         "/api/v1/deadlines",
@@ -72,9 +68,7 @@ async def test_answer_deadline_is_20_working_days_and_shown_to_the_applicant(
     assert r.json()["deadlines"][0]["due_on"] == "2026-03-16"
 
 
-async def test_unanswered_deadline_is_breached_exactly_once(
-    system: System, clock: FakeClock
-) -> None:
+async def test_unanswered_deadline_is_breached_exactly_once(system: System, clock: FakeClock) -> None:
     late = await apply(system)
     answered = await apply(system)
     await wait_for_event(system, f"foi.notify.{answered['case_id']}.>", "deadline-set")

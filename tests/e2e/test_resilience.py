@@ -36,9 +36,7 @@ async def test_restart_of_every_service_mid_flow_loses_nothing_and_doubles_nothi
         await system.settle()
 
         numbers = [p.envelope.data["index_number"] for p in published]
-        assert (
-            len(numbers) == len(set(numbers)) == 6
-        )  # each approval published once, numbers unique
+        assert len(numbers) == len(set(numbers)) == 6  # each approval published once, numbers unique
         catalog = (await system.clients["publishing"].get("/api/v1/catalog")).json()
         assert catalog["total"] == 6
         cases = (
@@ -59,20 +57,14 @@ async def test_restart_of_every_service_mid_flow_loses_nothing_and_doubles_nothi
         await system.stop()
 
 
-async def test_concurrent_decisions_one_wins_the_other_is_409(
-    nats_url: str, database_url: str
-) -> None:
-    system = await System(nats_url, database_url, notify={"tick_seconds": 3600}).start(
-        "intake", "review"
-    )
+async def test_concurrent_decisions_one_wins_the_other_is_409(nats_url: str, database_url: str) -> None:
+    system = await System(nats_url, database_url, notify={"tick_seconds": 3600}).start("intake", "review")
     try:
         case = await apply(system)
         assert await system.runtime("review").wait_for(case["sequence"])
         url = f"/api/v1/cases/{case['case_id']}/decision"
         results = await asyncio.gather(
-            system.clients["review"].post(
-                url, json=DISCLOSE, headers=System.token("reviewer", "甲")
-            ),
+            system.clients["review"].post(url, json=DISCLOSE, headers=System.token("reviewer", "甲")),
             system.clients["review"].post(
                 url,
                 json={"outcome": "withhold", "reasons": ["state_secret"]},
@@ -90,9 +82,7 @@ async def test_concurrent_decisions_one_wins_the_other_is_409(
         await system.stop()
 
 
-async def test_stale_write_is_rejected_then_retried_on_fresh_state(
-    nats_url: str, database_url: str
-) -> None:
+async def test_stale_write_is_rejected_then_retried_on_fresh_state(nats_url: str, database_url: str) -> None:
     """Another service appends to the case after review loaded its state: review's append is
     rejected by the concurrency check (err 10071), it reloads and decides again, and succeeds."""
     system = await System(nats_url, database_url).start("intake", "review")
@@ -130,9 +120,7 @@ async def test_stale_write_is_rejected_then_retried_on_fresh_state(
             rt,
             case["case_id"],
             load,
-            lambda c: review_decide(
-                c, cmd, actor=Actor(id="甲", role="reviewer"), now=system.clock.now()
-            ),
+            lambda c: review_decide(c, cmd, actor=Actor(id="甲", role="reviewer"), now=system.clock.now()),
         )
         assert len(loads) == 2 and loads[1] > loads[0]  # rejected once, retried on fresh state
         history = await rt.store.history(case["case_id"])

@@ -55,9 +55,7 @@ class Recorder:
         self.seen.append(event.seq)
         if self.hook is not None:
             await self.hook(conn, event)
-        await conn.execute(
-            "INSERT INTO applied(seq, event_id) VALUES ($1, $2)", event.seq, event.id
-        )
+        await conn.execute("INSERT INTO applied(seq, event_id) VALUES ($1, $2)", event.seq, event.id)
 
 
 def an_event(i: int):  # noqa: ANN201
@@ -120,9 +118,7 @@ async def applied_rows(database_url: str) -> list[tuple[int, str, int]]:
 async def stored_position(database_url: str, name: str = "recorder") -> int | None:
     conn = await asyncpg.connect(database_url)
     try:
-        return await conn.fetchval(
-            f"SELECT position FROM {SCHEMA}.projection_position WHERE name = $1", name
-        )
+        return await conn.fetchval(f"SELECT position FROM {SCHEMA}.projection_position WHERE name = $1", name)
     finally:
         await conn.close()
 

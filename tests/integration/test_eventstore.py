@@ -136,9 +136,7 @@ async def test_ensure_stream_restores_immutable_settings_of_an_existing_stream(
     nc = await connect(nats_url, "t")
     try:
         js = nc.jetstream()
-        await js.add_stream(
-            StreamConfig(name="FOI", subjects=["foi.>"], deny_delete=False, deny_purge=False)
-        )
+        await js.add_stream(StreamConfig(name="FOI", subjects=["foi.>"], deny_delete=False, deny_purge=False))
         store = EventStore(nc)
         await store.ensure_stream()
         cfg = await store.stream_settings()

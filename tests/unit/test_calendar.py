@@ -26,9 +26,7 @@ loaded_year = st.tuples(
 
 @settings(max_examples=150, deadline=None)
 @given(start=starts, n=days, cs=count_start)
-def test_counted_days_in_the_trace_equal_days_and_end_on_the_due_date(
-    start: date, n: int, cs: bool
-) -> None:
+def test_counted_days_in_the_trace_equal_days_and_end_on_the_due_date(start: date, n: int, cs: bool) -> None:
     """Rule: exactly ``days`` days are counted, the trace walks consecutive days from the
     start (or the day after, for a receipt day that does not count), the due date is the last
     counted day and is a working day, and counted days are exactly the working days."""
@@ -66,10 +64,7 @@ def test_due_date_grows_with_days(start: date, a: int, b: int, cs: bool) -> None
 def test_due_date_grows_with_start(s1: date, s2: date, n: int, cs: bool) -> None:
     """Rule: a later receipt never gives an earlier due date."""
     s1, s2 = sorted((s1, s2))
-    assert (
-        CAL.add_working_days(s1, n, count_start=cs).due
-        <= CAL.add_working_days(s2, n, count_start=cs).due
-    )
+    assert CAL.add_working_days(s1, n, count_start=cs).due <= CAL.add_working_days(s2, n, count_start=cs).due
 
 
 @settings(max_examples=100, deadline=None)

@@ -46,9 +46,7 @@ words = st.text(min_size=1, max_size=30)
 
 @st.composite
 def envelopes(draw: st.DrawFn) -> Envelope:
-    extra = draw(
-        st.dictionaries(st.from_regex(r"\A[a-z]{3,12}\Z"), st.text(max_size=20), max_size=2)
-    )
+    extra = draw(st.dictionaries(st.from_regex(r"\A[a-z]{3,12}\Z"), st.text(max_size=20), max_size=2))
     fields = {
         "id": new_id(),
         "source": "/gongkai/" + draw(st.sampled_from(CONTEXTS)),
@@ -90,9 +88,9 @@ def test_canonical_bytes_do_not_depend_on_field_order(env: Envelope) -> None:
     rebuilt = Envelope(**dict(reversed(list(dumped.items()))))
     assert rebuilt.to_bytes() == raw
     parsed = json.loads(raw, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
-    assert raw == json.dumps(
-        parsed, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    ).encode("utf-8")
+    assert raw == json.dumps(parsed, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
+        "utf-8"
+    )
     assert "dataschema" in parsed or env.dataschema is None  # None fields are left out
 
 
@@ -160,9 +158,7 @@ def test_every_registered_event_type_has_a_json_schema() -> None:
     under a ``cn.gov.gongkai.<name>.v<version>`` type written by one known context."""
     schemas = json_schemas()
     assert set(schemas) == set(REGISTRY)
-    assert {"cn.gov.gongkai.request-received.v1", "cn.gov.gongkai.review-approved.v1"} <= set(
-        schemas
-    )
+    assert {"cn.gov.gongkai.request-received.v1", "cn.gov.gongkai.review-approved.v1"} <= set(schemas)
     for type_, cls in REGISTRY.items():
         assert re.fullmatch(rf"{re.escape(TYPE_PREFIX)}[a-z]+(-[a-z]+)*\.v\d+", type_), type_
         assert type_ == type_of(cls.name, cls.version)
