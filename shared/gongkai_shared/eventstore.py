@@ -87,6 +87,7 @@ def stream_config(name: str, replicas: int = 1) -> StreamConfig:
         deny_delete=True,
         deny_purge=True,
         allow_direct=True,
+        allow_atomic=True,  # multi-event commands append as one atomic batch (nats-server >= 2.12)
         allow_rollup_hdrs=False,
         duplicate_window=120.0,
     )
@@ -115,7 +116,7 @@ class EventStore:
             except BadRequestError:  # another process created it first
                 info = await self.js.stream_info(self.stream)
         current = info.config
-        if not (current.deny_delete and current.deny_purge and current.allow_direct):
+        if not (current.deny_delete and current.deny_purge and current.allow_direct and current.allow_atomic):
             await self.js.update_stream(cfg)
             log.warning("stream_settings_restored", stream=self.stream)
 

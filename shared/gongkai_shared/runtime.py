@@ -75,7 +75,11 @@ class Runtime:
         if hasattr(self, "pool"):
             await self.pool.close()
         if hasattr(self, "store"):
-            await self.store.nc.drain()
+            try:
+                await self.store.nc.drain()
+            except Exception as e:  # noqa: BLE001 — NATS already gone: nothing left to flush
+                log.warning("nats_drain_failed", error=f"{type(e).__name__}: {e}")
+                await self.store.nc.close()
         log.info("service_stopped", service=self.service)
 
     async def wait_for(self, seq: int | None, timeout: float = 10.0) -> bool:

@@ -114,7 +114,7 @@ async def test_ensure_stream_is_idempotent_and_the_stream_keeps_everything(
     cfg = await store.stream_settings()
     assert cfg == first
     assert cfg.subjects == ["foi.>"]
-    assert cfg.deny_delete and cfg.deny_purge and cfg.allow_direct
+    assert cfg.deny_delete and cfg.deny_purge and cfg.allow_direct and cfg.allow_atomic
     assert not cfg.max_age  # 0: no age limit
     assert cfg.max_msgs == -1 and cfg.max_bytes == -1 and cfg.max_msgs_per_subject == -1
     assert not cfg.allow_rollup_hdrs  # a rollup would be a purge by another name
@@ -140,7 +140,7 @@ async def test_ensure_stream_restores_immutable_settings_of_an_existing_stream(
         store = EventStore(nc)
         await store.ensure_stream()
         cfg = await store.stream_settings()
-        assert cfg.deny_delete and cfg.deny_purge and cfg.allow_direct
+        assert cfg.deny_delete and cfg.deny_purge and cfg.allow_direct and cfg.allow_atomic
     finally:
         await nc.drain()
 
