@@ -29,11 +29,7 @@ test: sync-frozen
 	$(UV) run --no-sync pytest $(PYTEST_ARGS)
 
 bench: sync-frozen
-	@if [ -f tests/bench/run.py ]; then \
-		$(UV) run --no-sync python tests/bench/run.py; \
-	else \
-		echo "tests/bench/run.py does not exist yet"; \
-	fi
+	$(UV) run --no-sync python -m tests.bench.run
 
 lint: sync-frozen
 	$(UV) run --no-sync ruff check . && $(UV) run --no-sync lint-imports

@@ -11,22 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parents[2]))
+import asyncpg
+from gongkai_shared.db import PROJECTION_TABLE
+from gongkai_shared.envelope import Actor
+from gongkai_shared.events import DecisionRecorded, make_event
+from gongkai_shared.eventstore import EventStore, StoredEvent, connect
+from gongkai_shared.projection import ProjectionRunner
 
-import asyncpg  # noqa: E402
-
-from gongkai_shared.db import PROJECTION_TABLE  # noqa: E402
-from gongkai_shared.envelope import Actor  # noqa: E402
-from gongkai_shared.events import DecisionRecorded, make_event  # noqa: E402
-from gongkai_shared.eventstore import EventStore, StoredEvent, connect  # noqa: E402
-from gongkai_shared.projection import ProjectionRunner  # noqa: E402
-from tests.servers import NatsServer, postgres  # noqa: E402
+from tests.servers import NatsServer, postgres
 
 N = int(os.environ.get("GONGKAI_BENCH_N", "2000"))
 CASES = 50
