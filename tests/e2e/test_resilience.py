@@ -9,9 +9,9 @@ from gongkai_review.domain import Decide
 from gongkai_review.domain import decide as review_decide
 from gongkai_shared.commands import execute
 from gongkai_shared.envelope import Actor, sha256_hex
-from gongkai_shared.events import DeadlineSet, make_event
 from gongkai_shared.eventstore import ConcurrencyConflict
 
+from tests.events import deadline_set
 from tests.flow import DISCLOSE, apply, decide, wait_for_count
 from tests.harness import System
 
@@ -91,21 +91,7 @@ async def test_stale_write_is_rejected_then_retried_on_fresh_state(nats_url: str
         rt = system.runtime("review")
         assert await rt.wait_for(case["sequence"])
         loaded = await queries.load_case(rt.pool, case["case_id"])
-        other = make_event(
-            DeadlineSet(
-                case_id=case["case_id"],
-                deadline_id="d",
-                kind="answer",
-                start_on="2026-02-10",
-                working_days=20,
-                due_on="2026-03-16",
-                profile="national-2019",
-                calendar_version="test",
-                provisional=False,
-            ),
-            aggregate_id=case["case_id"],
-            actor=Actor.system("notify"),
-        )
+        other = deadline_set(case["case_id"])
         loads: list[int] = []
 
         async def load():  # the first load races the other writer: its state is stale

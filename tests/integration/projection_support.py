@@ -18,10 +18,10 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 from gongkai_shared.db import PROJECTION_TABLE, create_pool
-from gongkai_shared.envelope import Actor
-from gongkai_shared.events import DeadlineSet, make_event
 from gongkai_shared.eventstore import EventStore, StoredEvent, connect
 from gongkai_shared.projection import ProjectionRunner
+
+from tests.events import deadline_set
 
 SCHEMA = "t"
 Hook = Callable[[asyncpg.Connection, StoredEvent], Awaitable[None]]
@@ -59,21 +59,7 @@ class Recorder:
 
 
 def an_event(i: int):  # noqa: ANN201
-    from datetime import date
-
-    case = f"case-{i}"
-    body = DeadlineSet(
-        case_id=case,
-        deadline_id=f"{case}:answer",
-        kind="answer",
-        start_on=date(2026, 2, 10),
-        working_days=20,
-        due_on=date(2026, 3, 16),
-        profile="national-2019",
-        calendar_version="test",
-        provisional=False,
-    )
-    return make_event(body, aggregate_id=case, actor=Actor.system("notify"))
+    return deadline_set(f"case-{i}")
 
 
 async def append_many(store: EventStore, start: int, count: int) -> int:

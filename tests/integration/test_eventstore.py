@@ -18,7 +18,6 @@ from gongkai_shared.events import (
     ApplicantType,
     Channel,
     Contact,
-    DeadlineSet,
     DecisionRecorded,
     Delivery,
     Form,
@@ -34,6 +33,8 @@ from gongkai_shared.eventstore import (
     with_retries,
 )
 from nats.js.errors import APIError
+
+from tests.events import deadline_set
 
 ACTOR = Actor(id="clerk-1", role="clerk")
 
@@ -67,18 +68,7 @@ def decided(case_id: str, note: str | None = None) -> Envelope:
 
 
 def deadline(case_id: str) -> Envelope:
-    body = DeadlineSet(
-        case_id=case_id,
-        deadline_id=f"{case_id}:answer",
-        kind="answer",
-        start_on=date(2026, 2, 10),
-        working_days=20,
-        due_on=date(2026, 3, 16),
-        profile="national-2019",
-        calendar_version="test",
-        provisional=False,
-    )
-    return make_event(body, aggregate_id=case_id, actor=Actor.system("notify"))
+    return deadline_set(case_id)
 
 
 @pytest.fixture

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from gongkai_shared.envelope import TYPE_PREFIX, Actor, Envelope, derived_id, new_id, sha256_hex
 from gongkai_shared.events import (
     CONTEXTS,
     REGISTRY,
-    DeadlineSet,
     DecisionRecorded,
     Outcome,
     json_schemas,
@@ -22,6 +21,8 @@ from gongkai_shared.events import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.events import deadline_set
+
 json_leaf = (
     st.none()
     | st.booleans()
@@ -29,6 +30,7 @@ json_leaf = (
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text()
 )
+
 json_value = st.recursive(
     json_leaf,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
@@ -132,18 +134,8 @@ def test_new_ids_are_uuid7_and_sort_by_creation() -> None:
 def test_make_event_fills_the_envelope_and_the_body_round_trips() -> None:
     """Rule: make_event builds a CloudEvents 1.0 envelope whose type carries name and version
     and whose data parses back (through stored bytes) to the same body."""
-    body = DeadlineSet(
-        case_id="c1",
-        deadline_id="c1:answer",
-        kind="answer",
-        start_on=date(2026, 2, 10),
-        working_days=20,
-        due_on=date(2026, 3, 16),
-        profile="national-2019",
-        calendar_version="v",
-        provisional=False,
-    )
-    env = make_event(body, aggregate_id="c1", actor=Actor.system("notify"))
+    env = deadline_set("c1", calendar_version="v")
+    body = parse_body(env)
     assert env.specversion == "1.0"
     assert env.type == f"{TYPE_PREFIX}deadline-set.v1"
     assert env.name == "deadline-set" and env.version == 1
