@@ -25,7 +25,7 @@ def asyncapi() -> dict[str, Any]:
         messages[key] = {
             "name": cls.name,
             "title": cls.name,
-            "summary": (cls.__doc__ or "").strip().splitlines()[0],
+            "summary": ((cls.__doc__ or "").strip().splitlines() or [cls.name])[0],
             "contentType": "application/cloudevents+json",
             "payload": {
                 "allOf": [

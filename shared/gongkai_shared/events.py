@@ -13,6 +13,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from .envelope import TYPE_PREFIX, Actor, Envelope, new_id, utcnow
+from .outcomes import Outcome
 
 CONTEXTS = ("intake", "review", "publishing", "notify")
 
@@ -152,14 +153,6 @@ class Applicant(BaseModel):
     contact: Contact
 
 
-class Outcome(StrEnum):
-    """The answer's outcome (Art. 36). The complete closed set comes with the review workflow."""
-
-    disclose = "disclose"  # 予以公开
-    withhold = "withhold"  # 不予公开
-    not_held = "not_held"  # 无法提供: 本机关不掌握相关政府信息
-
-
 # --- intake ------------------------------------------------------------------------------
 
 
@@ -193,6 +186,8 @@ class ReviewApproved(EventBody):
     title: str
     disclosed_content: str
     note: str | None = None
+    outcome_code: str | None = None  # the report row (outcomes.ROWS); absent in skeleton events
+    draft_id: str | None = None
 
 
 @event("decision-recorded", context="review")
@@ -205,6 +200,206 @@ class DecisionRecorded(EventBody):
     legal_basis: str
     note: str | None = None
     responsible_agency: str | None = None
+    outcome_code: str | None = None
+    draft_id: str | None = None
+    description: str | None = None  # the information refused: feeds the refusal register
+
+
+# --- the review workflow (依申请公开办理) -------------------------------------------------------
+
+
+class PartyKind(StrEnum):
+    third_party = "third_party"  # 第三方 (Art. 32)
+    agency = "agency"  # 其他行政机关
+    co_producer = "co_producer"  # 共同制作机关 (Art. 33)
+
+
+class Reply(StrEnum):
+    consent = "consent"
+    refuse = "refuse"
+    silent = "silent"
+
+
+class Letter(BaseModel):
+    """A notice rendered in Chinese and kept with the event that sends it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: str  # receipt | clarification | extension | consultation | answer | override_notice
+    title: str
+    body: str
+    recipient: str
+
+
+class WithheldPart(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    part: str = Field(min_length=1, max_length=2000)
+    reason: str  # a withhold reason of outcomes.WITHHOLD_REASONS
+
+
+@event("case-registered", context="review")
+class CaseRegistered(EventBody):
+    """登记: the registrar confirms the receipt date and the rule profile the case runs under."""
+
+    case_id: str
+    received_on: date
+    profile: str  # name@version
+    possible_repeat_of: list[str] = []
+
+
+@event("departments-assigned", context="review")
+class DepartmentsAssigned(EventBody):
+    case_id: str
+    departments: list[str]
+    feedback_days: int | None = None
+
+
+@event("department-feedback-given", context="review")
+class DepartmentFeedbackGiven(EventBody):
+    case_id: str
+    department: str
+    holds_information: bool
+    summary: str
+
+
+@event("clarification-requested", context="review")
+class ClarificationRequested(EventBody):
+    """补正告知: one consolidated notice; the answer deadline stops until the correction."""
+
+    case_id: str
+    items: list[str]
+    period_days: int
+    letter: Letter
+
+
+@event("clarification-received", context="review")
+class ClarificationReceived(EventBody):
+    """The corrected application arrived: the answer deadline runs anew from ``received_on``."""
+
+    case_id: str
+    received_on: date
+    summary: str
+
+
+@event("consultation-started", context="review")
+class ConsultationStarted(EventBody):
+    """征求意见: the time the party takes is not counted (the clock pauses)."""
+
+    case_id: str
+    consultation_id: str
+    party_kind: PartyKind
+    party: str
+    matter: str
+    reply_days: int
+    started_on: date
+    letter: Letter
+
+
+@event("consultation-replied", context="review")
+class ConsultationReplied(EventBody):
+    """The party answered, or stayed silent past its period; ``effective`` applies the profile."""
+
+    case_id: str
+    consultation_id: str
+    reply: Reply
+    effective: Reply  # silence read per profile: consent, refuse, or (agency decides) silent
+    grounds: str | None = None
+    replied_on: date
+
+
+@event("public-interest-override", context="review")
+class PublicInterestOverride(EventBody):
+    """Disclosure over a third party's objection (Art. 32): the party gets a written notice."""
+
+    case_id: str
+    consultation_id: str
+    reason: str
+    letter: Letter
+
+
+@event("confidentiality-reviewed", context="review")
+class ConfidentialityReviewed(EventBody):
+    """保密审查."""
+
+    case_id: str
+    passed: bool
+    notes: str
+
+
+@event("decision-drafted", context="review")
+class DecisionDrafted(EventBody):
+    case_id: str
+    draft_id: str
+    outcome: Outcome
+    outcome_code: str
+    legal_basis: str
+    title: str
+    disclosed_content: str | None = None
+    withheld_parts: list[WithheldPart] = []
+    responsible_agency: str | None = None
+    published_at: str | None = None  # where, for information already proactively published
+    note: str | None = None
+
+
+@event("draft-rejected", context="review")
+class DraftRejected(EventBody):
+    case_id: str
+    draft_id: str
+    reason: str
+
+
+@event("decision-signed", context="review")
+class DecisionSigned(EventBody):
+    """签发 by an approver who is not the drafter."""
+
+    case_id: str
+    draft_id: str
+    drafted_by: str
+    major: bool = False
+
+
+@event("extension-approved", context="review")
+class ExtensionApproved(EventBody):
+    """延期答复, approved by the office head; the applicant is told."""
+
+    case_id: str
+    working_days: int
+    reason: str
+    letter: Letter
+
+
+@event("answer-sent", context="review")
+class AnswerSent(EventBody):
+    """答复: the answer letter went out. The clock stops here."""
+
+    case_id: str
+    outcome: Outcome
+    outcome_code: str
+    report_row: str
+    letter: Letter
+    sent_on: date
+
+
+@event("application-abandoned", context="review")
+class ApplicationAbandoned(EventBody):
+    """视为放弃: no correction in the period, or a fee not paid."""
+
+    case_id: str
+    outcome_code: str
+    report_row: str
+    reason: str
+
+
+@event("application-withdrawn", context="review")
+class ApplicationWithdrawn(EventBody):
+    case_id: str
+    reason: str
+
+
+@event("case-archived", context="review")
+class CaseArchived(EventBody):
+    """归档."""
+
+    case_id: str
 
 
 # --- publishing --------------------------------------------------------------------------
@@ -224,6 +419,17 @@ class Published(EventBody):
     source_case_id: str | None = None
     approval_event_id: str | None = None
     published_on: date
+
+
+@event("publication-refused", context="publishing")
+class PublicationRefused(EventBody):
+    """Publishing refused an approval: the information is in the refusal register (seed Art. 25)."""
+
+    item_id: str
+    source_case_id: str | None
+    approval_event_id: str
+    refused_case_id: str  # the case whose refusal registered the information
+    reason: str
 
 
 # --- notify ------------------------------------------------------------------------------
