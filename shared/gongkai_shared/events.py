@@ -177,7 +177,8 @@ class RequestReceived(EventBody):
 
 @event("review-approved", context="review")
 class ReviewApproved(EventBody):
-    """A decision to disclose was approved: publishing puts the information in the catalogue."""
+    """A decision to disclose (fully or partly) was signed off: publishing puts the disclosed
+    information in the catalogue. The actor is the approver who signed (签发)."""
 
     case_id: str
     outcome: Outcome
@@ -188,11 +189,12 @@ class ReviewApproved(EventBody):
     note: str | None = None
     outcome_code: str | None = None  # the report row (outcomes.ROWS); absent in skeleton events
     draft_id: str | None = None
+    drafted_by: str | None = None  # the signer is the event's actor, never the drafter
 
 
 @event("decision-recorded", context="review")
 class DecisionRecorded(EventBody):
-    """A decision not to disclose (or that the information is not held) was recorded."""
+    """A decision that discloses nothing (withhold, not held, not processed …) was signed off."""
 
     case_id: str
     outcome: Outcome
@@ -202,6 +204,7 @@ class DecisionRecorded(EventBody):
     responsible_agency: str | None = None
     outcome_code: str | None = None
     draft_id: str | None = None
+    drafted_by: str | None = None
     description: str | None = None  # the information refused: feeds the refusal register
 
 
@@ -345,16 +348,6 @@ class DraftRejected(EventBody):
     case_id: str
     draft_id: str
     reason: str
-
-
-@event("decision-signed", context="review")
-class DecisionSigned(EventBody):
-    """签发 by an approver who is not the drafter."""
-
-    case_id: str
-    draft_id: str
-    drafted_by: str
-    major: bool = False
 
 
 @event("extension-approved", context="review")
