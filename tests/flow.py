@@ -36,13 +36,39 @@ async def apply(system: System, **changes: Any) -> dict[str, Any]:
     return r.json()
 
 
-async def decide(system: System, case_id: str, body: dict[str, Any], min_seq: int) -> dict[str, Any]:
-    assert await system.runtime("review").wait_for(min_seq)
+async def command(
+    system: System,
+    case_id: str,
+    path: str,
+    body: dict[str, Any],
+    role: str,
+    who: str | None = None,
+    expect: int = 201,
+) -> dict[str, Any]:
     r = await system.clients["review"].post(
-        f"/api/v1/cases/{case_id}/decision", json=body, headers=System.token("reviewer")
+        f"/api/v1/cases/{case_id}/{path}", json=body, headers=System.token(role, who or role)
     )
-    assert r.status_code == 201, r.text
+    assert r.status_code == expect, r.text
     return r.json()
+
+
+async def decide(system: System, case_id: str, body: dict[str, Any], min_seq: int = 0) -> dict[str, Any]:
+    """Register, review confidentiality, draft (reviewer 甲) and sign off (approver 乙).
+
+    Returns the sign-off's result: ``review-approved`` or ``decision-recorded``.
+    """
+    await command(system, case_id, "register", {}, "registrar")
+    await command(
+        system, case_id, "confidentiality-review", {"passed": True, "notes": "无涉密内容"}, "reviewer"
+    )
+    await command(system, case_id, "draft", body, "reviewer", "甲")
+    return await command(system, case_id, "sign-off", {}, "approver", "乙")
+
+
+async def answer(system: System, case_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The whole way to the answer letter (答复)."""
+    await decide(system, case_id, body)
+    return await command(system, case_id, "answer", {}, "registrar")
 
 
 async def wait_for_event(system: System, aggregate_filter: str, name: str, timeout: float = 15.0):

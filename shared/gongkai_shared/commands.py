@@ -30,13 +30,14 @@ async def execute(
 ) -> StoredEvent:
     """Load ``(state, last_seq)``, decide one event, append it expecting ``last_seq``."""
     for attempt in range(tries):
+        # decide on the case as the log has it: let the projection catch up with its last event
+        last = await runtime.store.last_event(aggregate_id)
+        if last is not None:
+            await runtime.wait_for(last.seq, timeout=5.0)
         state, last_seq = await load()
         event = decide(state)
         try:
             return await runtime.store.append(event, runtime.service, last_seq)
         except ConcurrencyConflict:
             log.info("command_conflict_retry", aggregate_id=aggregate_id, attempt=attempt)
-            last = await runtime.store.last_event(aggregate_id)
-            if last is not None:
-                await runtime.wait_for(last.seq, timeout=5.0)
     raise CommandRejected("案件正被他人修改，请稍后重试 (the case changed concurrently; retry)")

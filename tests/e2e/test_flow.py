@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from gongkai_notify.dispatcher import dispatch_once
 from gongkai_shared.clock import FakeClock
-
 from tests.flow import DISCLOSE, INDEX_NUMBER, apply, decide, events_named, wait_for_event
 from tests.harness import System
 

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from gongkai_review import queries
-from gongkai_review.domain import Decide
+from gongkai_review.domain import Context, Register
 from gongkai_review.domain import decide as review_decide
+from gongkai_shared.calendar import WorkingCalendar
 from gongkai_shared.commands import execute
 from gongkai_shared.envelope import Actor, sha256_hex
+from gongkai_shared.events import make_event
 from gongkai_shared.eventstore import ConcurrencyConflict
-
 from tests.events import deadline_set
-from tests.flow import DISCLOSE, apply, decide, wait_for_count
+from tests.flow import DISCLOSE, apply, command, decide, wait_for_count
 from tests.harness import System
+
+REGISTRAR = Actor(id="登记员", role="registrar")
 
 
 async def test_restart_of_every_service_mid_flow_loses_nothing_and_doubles_nothing(
@@ -41,7 +46,7 @@ async def test_restart_of_every_service_mid_flow_loses_nothing_and_doubles_nothi
         assert catalog["total"] == 6
         cases = (
             await system.clients["review"].get(
-                "/api/v1/cases", params={"status": "decided"}, headers=System.token("auditor")
+                "/api/v1/cases", params={"status": "signed"}, headers=System.token("auditor")
             )
         ).json()
         assert len(cases["items"]) == 6
@@ -51,33 +56,36 @@ async def test_restart_of_every_service_mid_flow_loses_nothing_and_doubles_nothi
                 await system.clients["intake"].get(f"/api/v1/applications/{case['tracking_code']}")
             ).json()
             kinds = [h["event"] for h in tracked["history"]]
-            assert kinds.count("request-received") == kinds.count("review-approved") == 1
-            assert kinds.count("published") == 1 and tracked["status"] == "answered"
+            assert kinds.count("request-received") == kinds.count("published") == 1
+            assert "review-approved" not in kinds  # signed but not yet sent: internal
     finally:
         await system.stop()
 
 
-async def test_concurrent_decisions_one_wins_the_other_is_409(nats_url: str, database_url: str) -> None:
+async def test_concurrent_drafts_one_wins_the_other_is_409(nats_url: str, database_url: str) -> None:
     system = await System(nats_url, database_url, notify={"tick_seconds": 3600}).start("intake", "review")
     try:
         case = await apply(system)
-        assert await system.runtime("review").wait_for(case["sequence"])
-        url = f"/api/v1/cases/{case['case_id']}/decision"
+        await command(system, case["case_id"], "register", {}, "registrar")
+        await command(
+            system, case["case_id"], "confidentiality-review", {"passed": True, "notes": "-"}, "reviewer"
+        )
+        url = f"/api/v1/cases/{case['case_id']}/draft"
         results = await asyncio.gather(
             system.clients["review"].post(url, json=DISCLOSE, headers=System.token("reviewer", "甲")),
             system.clients["review"].post(
                 url,
                 json={"outcome": "withhold", "reasons": ["state_secret"]},
-                headers=System.token("approver", "乙"),
+                headers=System.token("reviewer", "丙"),
             ),
         )
         assert sorted(r.status_code for r in results) == [201, 409]
-        decisions = [
+        drafts = [
             e
             for e in await system.runtime("review").store.history(case["case_id"])
-            if e.name in ("review-approved", "decision-recorded")
+            if e.name == "decision-drafted"
         ]
-        assert len(decisions) == 1
+        assert len(drafts) == 1
     finally:
         await system.stop()
 
@@ -101,34 +109,27 @@ async def test_stale_write_is_rejected_then_retried_on_fresh_state(nats_url: str
                 await rt.store.append(other, "notify", case["sequence"])
             return state
 
-        cmd = Decide.model_validate(DISCLOSE)
-        stored = await execute(
-            rt,
-            case["case_id"],
-            load,
-            lambda c: review_decide(c, cmd, actor=Actor(id="甲", role="reviewer"), now=system.clock.now()),
-        )
+        def register(state):  # noqa: ANN001, ANN202
+            body = review_decide(state, Register(), ctx())
+            return make_event(body, aggregate_id=case["case_id"], actor=REGISTRAR)
+
+        def ctx() -> Context:
+            return Context(
+                actor=REGISTRAR,
+                now=system.clock.now(),
+                today=system.clock.today(),
+                calendar=WorkingCalendar(),
+            )
+
+        stored = await execute(rt, case["case_id"], load, register)
         assert len(loads) == 2 and loads[1] > loads[0]  # rejected once, retried on fresh state
         history = await rt.store.history(case["case_id"])
-        assert [e.name for e in history] == ["request-received", "deadline-set", "review-approved"]
+        assert [e.name for e in history] == ["request-received", "deadline-set", "case-registered"]
         assert stored.seq == history[-1].seq
         assert history[2].envelope.prevhash == sha256_hex(history[1].data)
 
-        stale_again = await asyncio.gather(
-            *[
-                rt.store.append(
-                    review_decide(
-                        loaded[0],
-                        cmd,
-                        actor=Actor(id="乙", role="reviewer"),
-                        now=system.clock.now(),
-                    ),
-                    "review",
-                    loaded[1],
-                )
-            ],
-            return_exceptions=True,
-        )
-        assert isinstance(stale_again[0], ConcurrencyConflict)  # a stale writer never lands
+        stale = register(loaded[0])
+        with pytest.raises(ConcurrencyConflict):  # a stale writer never lands
+            await rt.store.append(stale, "review", loaded[1])
     finally:
         await system.stop()

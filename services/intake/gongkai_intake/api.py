@@ -10,11 +10,12 @@ from datetime import date, datetime
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
 from gongkai_shared.envelope import Actor, derived_id, sha256_hex
 from gongkai_shared.eventstore import ConcurrencyConflict
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.web import error_body
-from pydantic import BaseModel
 
 from . import queries
 from .domain import Apply, InvalidApplication, receive
@@ -35,9 +36,7 @@ class Accepted(BaseModel):
 def new_tracking_code(secret: str, idempotency_key: str | None) -> str:
     """120 random bits in base32 (24 characters); derived from the key on a retried request."""
     if idempotency_key:
-        raw = hmac.new(secret.encode(), f"tracking:{idempotency_key}".encode(), "sha256").digest()[
-            :15
-        ]
+        raw = hmac.new(secret.encode(), f"tracking:{idempotency_key}".encode(), "sha256").digest()[:15]
     else:
         raw = secrets.token_bytes(15)
     return b32encode(raw).decode()
@@ -85,9 +84,7 @@ async def apply(
     try:
         stored = await rt.store.append(event, "intake", expected_seq=0)
     except ConcurrencyConflict:
-        raise HTTPException(
-            409, "该幂等键已用于另一份申请 (idempotency key already used)"
-        ) from None
+        raise HTTPException(409, "该幂等键已用于另一份申请 (idempotency key already used)") from None
     env = stored.envelope
     return Accepted(
         case_id=case_id,
@@ -102,16 +99,12 @@ async def apply(
 async def track(
     tracking_code: str,
     request: Request,
-    min_seq: int | None = Query(
-        default=None, ge=0, description="wait until this sequence is applied"
-    ),
+    min_seq: int | None = Query(default=None, ge=0, description="wait until this sequence is applied"),
 ) -> dict:
     """The applicant-safe status of a case, its answer deadline and its history."""
     rt = _runtime(request)
     await rt.wait_for(min_seq)
     found = await queries.application_by_tracking_hash(rt.pool, tracking_hash(tracking_code))
     if found is None:
-        raise HTTPException(
-            404, "未找到该查询码对应的申请 (no application with this tracking code)"
-        )
+        raise HTTPException(404, "未找到该查询码对应的申请 (no application with this tracking code)")
     return found

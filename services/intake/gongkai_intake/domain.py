@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from gongkai_shared.envelope import Actor, Envelope
 from gongkai_shared.events import (
     Applicant,
@@ -18,7 +20,6 @@ from gongkai_shared.events import (
     RequestReceived,
     make_event,
 )
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Apply(BaseModel):
@@ -27,9 +28,7 @@ class Apply(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     applicant: Applicant
-    description: str = Field(
-        min_length=2, max_length=5000, description="所需政府信息的名称、文号或特征描述"
-    )
+    description: str = Field(min_length=2, max_length=5000, description="所需政府信息的名称、文号或特征描述")
     form: Form
     delivery: Delivery
     channel: Channel
@@ -69,9 +68,7 @@ def receive(
     """Decide the ``request-received`` event for a new case."""
     if cmd.received_on is not None:
         if cmd.channel == Channel.online:
-            raise InvalidApplication(
-                "received_on", "online applications are received when submitted"
-            )
+            raise InvalidApplication("received_on", "online applications are received when submitted")
         if cmd.received_on > today:
             raise InvalidApplication("received_on", "the receipt date cannot be in the future")
     body = RequestReceived(

@@ -1,81 +1,108 @@
-"""Intake's projection: the applicant-safe view of each case (status, deadline, history)."""
+"""Intake's projection: the applicant-safe view of each case (status, deadline, history).
+
+The applicant sees what the office tells them (registration, clarification notice, extension,
+consultation pause, the answer letter) and the clock; internal steps (drafts, sign-off,
+confidentiality review, department feedback) stay internal until the answer is sent.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import date
 
 import asyncpg
-from gongkai_shared.events import (
-    DeadlineBreached,
-    DeadlineSet,
-    DecisionRecorded,
-    Published,
-    RequestReceived,
-    ReviewApproved,
-)
+
 from gongkai_shared.eventstore import StoredEvent
+
+# event -> (new status or None, what of it the applicant may see)
+Detail = Callable[[dict], dict]
+VISIBLE: dict[str, tuple[str | None, Detail]] = {
+    "case-registered": ("registered", lambda d: {"received_on": d["received_on"]}),
+    "clarification-requested": (
+        "clarification_requested",
+        lambda d: {"items": d["items"], "period_days": d["period_days"], "letter": d["letter"]},
+    ),
+    "clarification-received": ("processing", lambda d: {"received_on": d["received_on"]}),
+    "consultation-started": (None, lambda d: {"paused_from": d["started_on"]}),
+    "consultation-replied": (None, lambda d: {}),
+    "extension-approved": (None, lambda d: {"working_days": d["working_days"], "letter": d["letter"]}),
+    "answer-sent": (
+        "answered",
+        lambda d: {"outcome": d["outcome"], "outcome_code": d["outcome_code"], "letter": d["letter"]},
+    ),
+    "application-abandoned": ("abandoned", lambda d: {"reason": d["reason"]}),
+    "application-withdrawn": ("withdrawn", lambda d: {}),
+    "deadline-breached": (None, lambda d: {"due_on": d["due_on"]}),
+    # the skeleton's decisions without sign-off were the answer
+    "review-approved": (None, lambda d: {"outcome": d["outcome"]}),
+    "decision-recorded": (None, lambda d: {"outcome": d["outcome"]}),
+}
 
 
 class ApplicationsProjection:
     name = "intake.applications"
 
     async def apply(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
-        if event.name not in _HANDLED:
-            return
-        body = event.body()
-        if isinstance(body, Published):
-            if body.source_case_id:
-                await self._history(
-                    conn,
-                    body.source_case_id,
-                    event,
-                    {"index_number": body.index_number},
-                    bump=False,
-                )
-            return
-        if isinstance(body, RequestReceived):
+        env, d = event.envelope, event.envelope.data
+        if event.name == "request-received":
             await conn.execute(
                 "INSERT INTO applications(case_id, tracking_hash, channel, received_on,"
                 " received_at, status, last_seq) VALUES ($1,$2,$3,$4,$5,'received',$6)",
-                body.case_id,
-                body.tracking_hash,
-                body.channel.value,
-                body.received_on,
-                event.envelope.time,
+                d["case_id"],
+                d["tracking_hash"],
+                d["channel"],
+                date.fromisoformat(d["received_on"]),
+                env.time,
                 event.seq,
             )
-            await self._history(conn, body.case_id, event, {"received_on": str(body.received_on)})
+            await self._history(conn, d["case_id"], event, {"received_on": d["received_on"]})
             return
-        case_id = event.aggregate_id
-        if isinstance(body, DeadlineSet) and body.kind == "answer":
+        if event.name == "published":
+            if d.get("source_case_id"):
+                detail = {"index_number": d["index_number"]}
+                await self._history(conn, d["source_case_id"], event, detail, bump=False)
+            return
+        case_id = env.subject
+        if not await conn.fetchval("SELECT 1 FROM applications WHERE case_id=$1", case_id):
+            return
+        if event.name == "deadline-set" and d.get("kind") == "answer":
             await conn.execute(
                 "UPDATE applications SET answer_due=$2, due_provisional=$3 WHERE case_id=$1",
                 case_id,
-                body.due_on,
-                body.provisional,
+                date.fromisoformat(d["due_on"]),
+                d["provisional"],
             )
-            detail = {"due_on": str(body.due_on), "provisional": body.provisional}
-        elif isinstance(body, (ReviewApproved, DecisionRecorded)):
-            await conn.execute(
-                "UPDATE applications SET status='answered', outcome=$2 WHERE case_id=$1",
-                case_id,
-                body.outcome.value,
+            await self._history(
+                conn, case_id, event, {"due_on": d["due_on"], "provisional": d["provisional"]}
             )
-            detail = {"outcome": body.outcome.value}
-        elif isinstance(body, DeadlineBreached):
-            await conn.execute("UPDATE applications SET overdue=true WHERE case_id=$1", case_id)
-            detail = {"due_on": str(body.due_on)}
-        else:
             return
-        await self._history(conn, case_id, event, detail)
+        if event.name not in VISIBLE:
+            await self._bump(conn, case_id, event.seq)
+            return
+        if event.name in ("review-approved", "decision-recorded") and d.get("draft_id"):
+            await self._bump(conn, case_id, event.seq)  # signed, not yet sent: internal
+            return
+        status, detail = VISIBLE[event.name]
+        if event.name in ("review-approved", "decision-recorded"):
+            status = "answered"
+        if event.name == "deadline-breached":
+            await conn.execute("UPDATE applications SET overdue=true WHERE case_id=$1", case_id)
+        if status:
+            outcome = d.get("outcome")
+            await conn.execute(
+                "UPDATE applications SET status=$2, outcome=COALESCE($3, outcome) WHERE case_id=$1",
+                case_id,
+                status,
+                outcome,
+            )
+        await self._history(conn, case_id, event, detail(d))
+
+    async def _bump(self, conn: asyncpg.Connection, case_id: str, seq: int) -> None:
+        await conn.execute("UPDATE applications SET last_seq=$2 WHERE case_id=$1", case_id, seq)
 
     async def _history(
-        self,
-        conn: asyncpg.Connection,
-        case_id: str,
-        event: StoredEvent,
-        detail: dict,
-        bump: bool = True,
+        self, conn: asyncpg.Connection, case_id: str, event: StoredEvent, detail: dict, bump: bool = True
     ) -> None:
         await conn.execute(
             "INSERT INTO application_history(case_id, seq, at, event, detail) VALUES ($1,$2,$3,$4,$5)",
@@ -83,19 +110,7 @@ class ApplicationsProjection:
             event.seq,
             event.envelope.time,
             event.name,
-            json.dumps(detail),
+            json.dumps(detail, ensure_ascii=False),
         )
         if bump:  # the case's last event: the expected sequence for the next write to it
-            await conn.execute(
-                "UPDATE applications SET last_seq=$2 WHERE case_id=$1", case_id, event.seq
-            )
-
-
-_HANDLED = {
-    "request-received",
-    "deadline-set",
-    "review-approved",
-    "decision-recorded",
-    "deadline-breached",
-    "published",
-}
+            await self._bump(conn, case_id, event.seq)

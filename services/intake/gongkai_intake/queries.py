@@ -6,7 +6,15 @@ import json
 
 import asyncpg
 
-STATUS_LABELS = {"received": "已受理", "answered": "已答复"}
+STATUS_LABELS = {
+    "received": "已收到",
+    "registered": "已登记，办理中",
+    "clarification_requested": "需补正",
+    "processing": "办理中",
+    "answered": "已答复",
+    "abandoned": "视为放弃申请",
+    "withdrawn": "已撤回",
+}
 EVENT_LABELS = {
     "request-received": "收到申请",
     "deadline-set": "确定答复期限",
@@ -14,6 +22,15 @@ EVENT_LABELS = {
     "decision-recorded": "作出答复决定",
     "published": "已在政府信息公开目录中发布",
     "deadline-breached": "已超过答复期限",
+    "case-registered": "已登记",
+    "clarification-requested": "补正告知",
+    "clarification-received": "收到补正，答复期限重新计算",
+    "consultation-started": "征求意见（期间不计入答复期限）",
+    "consultation-replied": "征求意见结束",
+    "extension-approved": "延长答复期限",
+    "answer-sent": "已答复",
+    "application-abandoned": "视为放弃申请",
+    "application-withdrawn": "申请已撤回",
 }
 
 

@@ -1,22 +1,43 @@
-"""Review's HTTP API: the case queue and the decision command (staff only)."""
+"""Review's HTTP API: the case queue, a case's state and trail, and one command per step.
 
-from __future__ import annotations
+Each command's roles come from the state machine table; a command the case's state does not
+allow is ``409`` with a clear message; bad input is ``422``.
+"""
 
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from pydantic import BaseModel
+
 from gongkai_shared.auth import Role
 from gongkai_shared.commands import CommandRejected, execute
-from gongkai_shared.envelope import Actor
+from gongkai_shared.envelope import Actor, new_id
+from gongkai_shared.events import make_event
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.web import staff
 
 from . import queries
-from .domain import CaseNotFound, Decide, decide
+from .domain import COMMANDS, CaseNotFound, Context, decide
+from .machine import BY_COMMAND, STATES
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 案件"])
 READERS = staff(Role.registrar, Role.handler, Role.reviewer, Role.approver, Role.auditor)
-DECIDERS = staff(Role.reviewer, Role.approver)
+
+PATHS = {
+    "register": "register", "assign": "assign", "give_feedback": "feedback",
+    "request_clarification": "clarification", "receive_clarification": "clarification/received",
+    "abandon": "abandon", "start_consultation": "consultations", "record_reply": "consultations/reply",
+    "override": "consultations/override", "review_confidentiality": "confidentiality-review",
+    "draft": "draft", "reject_draft": "draft/reject", "sign_off": "sign-off", "extend": "extension",
+    "send_answer": "answer", "withdraw": "withdrawal", "archive": "archive",
+}  # fmt: skip
+
+
+class CommandResult(BaseModel):
+    case_id: str
+    event: str
+    event_id: str
+    sequence: int
 
 
 def _rt(request: Request) -> Runtime:
@@ -27,7 +48,7 @@ def _rt(request: Request) -> Runtime:
 async def list_cases(
     request: Request,
     _: Actor = Depends(READERS),
-    status: Literal["received", "decided"] | None = None,
+    status: Literal[STATES] | None = None,  # type: ignore[valid-type]
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
     min_seq: int | None = Query(None, ge=0, description="wait until this sequence is applied"),
@@ -37,12 +58,9 @@ async def list_cases(
     return {"items": await queries.list_cases(rt.pool, status, limit, offset)}
 
 
-@router.get("/{case_id}", summary="案件详情")
+@router.get("/{case_id}", summary="案件详情：状态、待办步骤、规则、决定过程")
 async def get_case(
-    case_id: str,
-    request: Request,
-    _: Actor = Depends(READERS),
-    min_seq: int | None = Query(None, ge=0),
+    case_id: str, request: Request, _: Actor = Depends(READERS), min_seq: int | None = Query(None, ge=0)
 ) -> dict:
     rt = _rt(request)
     await rt.wait_for(min_seq)
@@ -52,24 +70,67 @@ async def get_case(
     return found
 
 
-@router.post("/{case_id}/decision", status_code=201, summary="作出答复决定")
-async def record_decision(
-    case_id: str,
-    cmd: Decide,
-    request: Request,
-    actor: Actor = Depends(DECIDERS),
-) -> dict:
+async def run_command(request: Request, case_id: str, cmd: BaseModel, actor: Actor) -> CommandResult:
     rt = _rt(request)
-    clock = request.app.state.clock
-    try:
-        stored = await execute(
-            rt,
-            case_id,
-            lambda: queries.load_case(rt.pool, case_id),
-            lambda case: decide(case, cmd, actor=actor, now=clock.now()),
+    settings, clock = request.app.state.settings, request.app.state.clock
+    calendar = request.app.state.calendar
+    registering = type(cmd).__name__ == "Register"
+
+    async def load() -> tuple[tuple[Any, Context], int]:
+        """The case's state with what the decision may know besides it (fresh on each retry)."""
+        state, seq = await queries.load_case(rt.pool, case_id)
+        repeats = await queries.answered_repeats(rt.pool, state) if registering and state else []
+        ctx = Context(
+            actor=actor,
+            now=clock.now(),
+            today=clock.today(),
+            calendar=calendar,
+            new_id=new_id(),
+            default_profile=settings.profile,
+            office=settings.office_name,
+            reconsideration_body=settings.reconsideration_body,
+            repeats=repeats,
         )
+        return (state, ctx), seq
+
+    def decide_event(loaded: tuple[Any, Context]):  # noqa: ANN202
+        state, ctx = loaded
+        return make_event(decide(state, cmd, ctx), aggregate_id=case_id, actor=actor, time=ctx.now)
+
+    try:
+        stored = await execute(rt, case_id, load, decide_event)
     except CaseNotFound:
         raise HTTPException(404, "案件不存在 (no such case)") from None
     except CommandRejected as e:
         raise HTTPException(409, str(e)) from None
-    return {"case_id": case_id, "event": stored.name, "event_id": stored.id, "sequence": stored.seq}
+    return CommandResult(case_id=case_id, event=stored.name, event_id=stored.id, sequence=stored.seq)
+
+
+def _add_command_route(command: str, path: str, model: type[BaseModel]) -> None:
+    roles = BY_COMMAND[command].roles
+    dep = staff(*roles)
+
+    async def endpoint(
+        case_id: str,
+        request: Request,
+        body: model = Body(...),
+        actor: Actor = Depends(dep),  # type: ignore[valid-type]
+    ) -> CommandResult:
+        return await run_command(request, case_id, body, actor)
+
+    endpoint.__name__ = command
+    summary = f"{BY_COMMAND[command].label} ({command}; roles: {', '.join(r.value for r in roles)})"
+    router.add_api_route(
+        f"/{{case_id}}/{path}",
+        endpoint,
+        methods=["POST"],
+        status_code=201,
+        response_model=CommandResult,
+        summary=summary,
+    )
+
+
+for _command, _path in PATHS.items():
+    _add_command_route(_command, _path, COMMANDS[_command])
+# the skeleton's name for drafting the decision
+_add_command_route("draft", "decision", COMMANDS["draft"])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from gongkai_shared.app import build_app
+from gongkai_shared.calendar import WorkingCalendar
 from gongkai_shared.clock import Clock
 
 from .api import router
@@ -12,11 +14,15 @@ from .settings import ReviewSettings
 
 
 def create_app(settings: ReviewSettings | None = None, clock: Clock | None = None) -> FastAPI:
-    return build_app(
+    settings = settings or ReviewSettings()
+    app = build_app(
         service="review",
-        title="Gongkai review 依申请公开审核",
-        settings=settings or ReviewSettings(),
+        title="Gongkai review 依申请公开办理",
+        settings=settings,
         routers=[router],
         projections=lambda rt: [CasesProjection()],
         clock=clock,
     )
+    app.state.settings = settings
+    app.state.calendar = WorkingCalendar()
+    return app

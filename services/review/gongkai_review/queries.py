@@ -7,11 +7,16 @@ from typing import Any
 
 import asyncpg
 
-from .domain import Case
+from gongkai_shared.profiles import profile
+
+from .case import CaseState
+from .machine import LABELS, allowed
+from .projection import description_key
 
 _COLUMNS = (
     "case_id, received_on, channel, applicant_name, applicant_type, description, form, delivery,"
-    " status, outcome, reasons, legal_basis, decided_by, decided_at, answer_due, overdue, last_seq"
+    " status, outcome, reasons, legal_basis, decided_by, decided_at, answer_due, overdue, last_seq,"
+    " profile"
 )
 
 
@@ -20,6 +25,7 @@ def _row(r: asyncpg.Record) -> dict[str, Any]:
     d["reasons"] = json.loads(d["reasons"]) if d["reasons"] else []
     for k in ("received_on", "decided_at", "answer_due"):
         d[k] = d[k].isoformat() if d[k] else None
+    d["status_label"] = LABELS.get(d["status"], d["status"])
     return d
 
 
@@ -35,14 +41,46 @@ async def list_cases(pool: asyncpg.Pool, status: str | None, limit: int, offset:
 
 
 async def get_case(pool: asyncpg.Pool, case_id: str) -> dict | None:
-    r = await pool.fetchrow(f"SELECT {_COLUMNS} FROM cases WHERE case_id = $1", case_id)
-    return _row(r) if r else None
-
-
-async def load_case(pool: asyncpg.Pool, case_id: str) -> tuple[Case | None, int]:
-    r = await pool.fetchrow(
-        "SELECT case_id, status, description, last_seq FROM cases WHERE case_id = $1", case_id
+    r = await pool.fetchrow(f"SELECT {_COLUMNS}, state FROM cases WHERE case_id = $1", case_id)
+    if r is None:
+        return None
+    d = _row(r)
+    state = CaseState.model_validate_json(d.pop("state"))
+    trail = await pool.fetch(
+        "SELECT seq, at, event, actor, role, data FROM case_trail WHERE case_id=$1 ORDER BY seq", case_id
     )
+    d["state"] = state.model_dump(mode="json")
+    d["pending_steps"] = allowed(state.status)
+    d["rule_profile"] = profile(state.profile).as_dict() if state.profile else None
+    d["trail"] = [
+        {
+            "sequence": t["seq"],
+            "at": t["at"].isoformat(),
+            "event": t["event"],
+            "actor": t["actor"],
+            "role": t["role"],
+            "data": json.loads(t["data"]),
+        }
+        for t in trail
+    ]
+    d["letters"] = [t["data"]["letter"] for t in d["trail"] if "letter" in t["data"]]
+    return d
+
+
+async def load_case(pool: asyncpg.Pool, case_id: str) -> tuple[CaseState | None, int]:
+    r = await pool.fetchrow("SELECT state, last_seq FROM cases WHERE case_id = $1", case_id)
     if r is None:
         return None, 0
-    return Case(r["case_id"], r["status"], r["description"], r["last_seq"]), r["last_seq"]
+    return CaseState.model_validate_json(r["state"]), r["last_seq"]
+
+
+async def answered_repeats(pool: asyncpg.Pool, state: CaseState) -> list[str]:
+    """Earlier cases of the same applicant for the same information, already answered."""
+    rows = await pool.fetch(
+        "SELECT case_id FROM cases WHERE applicant_key=$1 AND description_key=$2 AND case_id<>$3"
+        " AND status IN ('answered', 'archived') ORDER BY received_on",
+        state.applicant_key,
+        description_key(state.description),
+        state.case_id,
+    )
+    return [r["case_id"] for r in rows]

@@ -1,0 +1,179 @@
+"""A case's state is only ever a fold of its events: ``evolve(state, event) -> state``. Pure.
+
+The projection stores the folded state (JSON) with the sequence of the case's last event, so a
+command handler loads it in one read; replaying the log rebuilds exactly the same states.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+from gongkai_shared.envelope import Envelope
+
+
+class Consultation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    consultation_id: str
+    party_kind: str
+    party: str
+    started_on: date
+    reply_days: int
+    reply: str | None = None  # consent | refuse | silent
+    effective: str | None = None
+    grounds: str | None = None
+    overridden: bool = False
+
+
+class Draft(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    draft_id: str
+    drafted_by: str
+    outcome: str
+    outcome_code: str
+    legal_basis: str
+    title: str
+    disclosed_content: str | None = None
+    withheld_parts: list[dict] = []
+    responsible_agency: str | None = None
+    published_at: str | None = None
+    note: str | None = None
+
+
+class CaseState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    status: str = "received"
+    channel: str = ""
+    applicant_name: str = ""
+    applicant_key: str = ""  # who applied, for repeat detection (name + id number)
+    description: str = ""
+    received_on: date | None = None
+    profile: str | None = None
+    possible_repeat_of: list[str] = []
+    departments: list[str] = []
+    feedback: dict[str, bool] = {}
+    clarification_requested_on: date | None = None
+    clarification_period_days: int | None = None
+    consultations: dict[str, Consultation] = {}
+    resume_status: str | None = None
+    confidentiality_passed: bool | None = None
+    draft: Draft | None = None
+    signed_by: str | None = None
+    outcome_code: str | None = None
+    extension_days: int = 0
+    answered_on: date | None = None
+
+    @property
+    def open_consultations(self) -> list[Consultation]:
+        return [c for c in self.consultations.values() if c.reply is None]
+
+    @property
+    def third_party_objects(self) -> bool:
+        """A third party refused (or is deemed to) and no public-interest decision overrides it."""
+        return any(
+            c.party_kind == "third_party" and c.effective == "refuse" and not c.overridden
+            for c in self.consultations.values()
+        )
+
+
+def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
+    """The state after ``env``. Events this service does not fold leave the state as it is."""
+    name, d = env.name, env.data
+    if name == "request-received":
+        a = d["applicant"]
+        return CaseState(
+            case_id=d["case_id"],
+            channel=d["channel"],
+            applicant_name=a["name"],
+            applicant_key=f"{a['name'].strip()}|{(a.get('id_number') or '').strip().upper()}",
+            description=d["description"],
+            received_on=date.fromisoformat(d["received_on"]),
+        )
+    if state is None:
+        return None
+    day = env.time.date()
+    u: dict = {}
+    if name == "case-registered":
+        u = {
+            "status": "registered",
+            "received_on": date.fromisoformat(d["received_on"]),
+            "profile": d["profile"],
+            "possible_repeat_of": d.get("possible_repeat_of", []),
+        }
+    elif name == "departments-assigned":
+        u = {"status": "assigned", "departments": d["departments"], "feedback": {}}
+    elif name == "department-feedback-given":
+        feedback = {**state.feedback, d["department"]: d["holds_information"]}
+        done = set(feedback) >= set(state.departments)
+        u = {"feedback": feedback, "status": "searched" if done else state.status}
+    elif name == "clarification-requested":
+        u = {
+            "status": "clarifying",
+            "clarification_requested_on": day,
+            "clarification_period_days": d["period_days"],
+        }
+    elif name == "clarification-received":
+        u = {"status": "registered", "received_on": date.fromisoformat(d["received_on"])}
+    elif name == "consultation-started":
+        c = Consultation(
+            consultation_id=d["consultation_id"],
+            party_kind=d["party_kind"],
+            party=d["party"],
+            started_on=date.fromisoformat(d["started_on"]),
+            reply_days=d["reply_days"],
+        )
+        u = {
+            "consultations": {**state.consultations, c.consultation_id: c},
+            "status": "consulting",
+            "resume_status": state.resume_status if state.status == "consulting" else state.status,
+        }
+    elif name == "consultation-replied":
+        c = state.consultations[d["consultation_id"]].model_copy(
+            update={"reply": d["reply"], "effective": d["effective"], "grounds": d.get("grounds")}
+        )
+        consultations = {**state.consultations, c.consultation_id: c}
+        still_open = any(x.reply is None for x in consultations.values())
+        u = {
+            "consultations": consultations,
+            "status": "consulting" if still_open else (state.resume_status or "registered"),
+            "resume_status": state.resume_status if still_open else None,
+        }
+    elif name == "public-interest-override":
+        c = state.consultations[d["consultation_id"]].model_copy(update={"overridden": True})
+        u = {"consultations": {**state.consultations, c.consultation_id: c}}
+    elif name == "confidentiality-reviewed":
+        u = {"status": "reviewed", "confidentiality_passed": d["passed"]}
+    elif name == "decision-drafted":
+        fields = {k: d.get(k) for k in Draft.model_fields if k != "drafted_by"}
+        u = {"status": "drafted", "draft": Draft(**fields, drafted_by=env.actor)}
+    elif name == "draft-rejected":
+        u = {"status": "reviewed", "draft": None}
+    elif name in ("review-approved", "decision-recorded") and d.get("draft_id"):
+        u = {"status": "signed", "signed_by": env.actor, "outcome_code": d.get("outcome_code")}
+    elif name in ("review-approved", "decision-recorded"):  # skeleton: decided without sign-off
+        u = {"status": "answered", "outcome_code": d.get("outcome_code") or d["outcome"]}
+    elif name == "extension-approved":
+        u = {"extension_days": state.extension_days + d["working_days"]}
+    elif name == "answer-sent":
+        u = {
+            "status": "answered",
+            "answered_on": date.fromisoformat(d["sent_on"]),
+            "outcome_code": d["outcome_code"],
+        }
+    elif name == "application-abandoned":
+        u = {"status": "abandoned", "outcome_code": d["outcome_code"]}
+    elif name == "application-withdrawn":
+        u = {"status": "withdrawn"}
+    elif name == "case-archived":
+        u = {"status": "archived"}
+    return state.model_copy(update=u) if u else state
+
+
+def fold(events: list[Envelope]) -> CaseState | None:
+    state: CaseState | None = None
+    for e in events:
+        state = evolve(state, e)
+    return state
