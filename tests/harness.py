@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from asgi_lifespan import LifespanManager
+
 from gongkai_shared.auth import Role, issue_token
 from gongkai_shared.clock import Clock
 from gongkai_shared.runtime import Runtime, run_migrations

@@ -17,12 +17,12 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+
 from gongkai_shared.db import PROJECTION_TABLE
 from gongkai_shared.envelope import Actor
 from gongkai_shared.events import DecisionRecorded, make_event
 from gongkai_shared.eventstore import EventStore, StoredEvent, connect
 from gongkai_shared.projection import ProjectionRunner
-
 from tests.servers import NatsServer, postgres
 
 N = int(os.environ.get("GONGKAI_BENCH_N", "2000"))

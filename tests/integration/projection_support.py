@@ -17,10 +17,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
+
 from gongkai_shared.db import PROJECTION_TABLE, create_pool
 from gongkai_shared.eventstore import EventStore, StoredEvent, connect
 from gongkai_shared.projection import ProjectionRunner
-
 from tests.events import deadline_set
 
 SCHEMA = "t"

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import pytest
+from nats.js.errors import APIError
+
 from gongkai_shared.envelope import Actor, Envelope, new_id, sha256_hex
 from gongkai_shared.events import (
     Applicant,
@@ -32,8 +34,6 @@ from gongkai_shared.eventstore import (
     connect,
     with_retries,
 )
-from nats.js.errors import APIError
-
 from tests.events import deadline_set
 
 ACTOR = Actor(id="clerk-1", role="clerk")

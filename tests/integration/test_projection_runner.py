@@ -20,10 +20,10 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
 from gongkai_shared.db import create_pool
 from gongkai_shared.eventstore import EventStore, StoredEvent, connect
 from gongkai_shared.projection import ProjectionRunner
-
 from tests.integration.projection_support import (
     SCHEMA,
     Recorder,

@@ -7,6 +7,9 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from gongkai_shared.envelope import TYPE_PREFIX, Actor, Envelope, derived_id, new_id, sha256_hex
 from gongkai_shared.events import (
     CONTEXTS,
@@ -18,9 +21,6 @@ from gongkai_shared.events import (
     parse_body,
     type_of,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from tests.events import deadline_set
 
 json_leaf = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, Request
+
 from gongkai_shared.runtime import Runtime
 
 from . import queries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from gongkai_shared.app import build_app
 from gongkai_shared.clock import Clock
 from gongkai_shared.runtime import Runtime

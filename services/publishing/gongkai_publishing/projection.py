@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+
 from gongkai_shared.events import Published
 from gongkai_shared.eventstore import StoredEvent
 

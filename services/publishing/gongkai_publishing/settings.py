@@ -1,7 +1,8 @@
 """Publishing settings: environment variables prefixed ``GONGKAI_PUBLISHING_``."""
 
-from gongkai_shared.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from gongkai_shared.settings import ServiceSettings
 
 
 class PublishingSettings(ServiceSettings):

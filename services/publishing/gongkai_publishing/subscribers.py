@@ -16,11 +16,12 @@ import structlog
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
+from nats.js.api import ConsumerConfig
+
 from gongkai_shared.clock import OFFICE_TZ, Clock
 from gongkai_shared.envelope import Envelope
 from gongkai_shared.events import ReviewApproved, parse_body
 from gongkai_shared.runtime import Runtime
-from nats.js.api import ConsumerConfig
 
 from .domain import format_index, item_id_for, publish, should_publish
 from .settings import PublishingSettings
