@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from gongkai_shared.envelope import Actor, Envelope, derived_id
-from gongkai_shared.events import Outcome, Published, ReviewApproved, make_event
+from gongkai_shared.events import PublicationRefused, Published, ReviewApproved, make_event
+from gongkai_shared.outcomes import Outcome, discloses
 
 PUBLISHER = Actor.system("publishing")
 
@@ -21,7 +24,41 @@ def format_index(fmt: str, agency: str, year: int, seq: int) -> str:
 
 
 def should_publish(approval: ReviewApproved) -> bool:
-    return approval.outcome == Outcome.disclose
+    return discloses(approval.outcome)
+
+
+MIN_KEY = 6  # shorter refused texts would match too much to be a fair bar
+
+
+def refusal_key(text: str) -> str:
+    """Refused information matches in any form: spacing, punctuation and case do not matter."""
+    return re.sub(r"[\s\W_]+", "", text).lower()
+
+
+@dataclass(frozen=True)
+class Refusal:
+    case_id: str
+    key: str
+    reason: str
+
+
+def refusals_of(event_name: str, data: dict) -> list[tuple[str, str, str]]:
+    """What an event adds to the refusal register: (kind, text, reason) triples."""
+    if event_name == "decision-recorded" and data.get("outcome") == Outcome.withhold.value:
+        text = data.get("description") or ""
+        return [("withheld_information", text, data.get("outcome_code") or "withhold")] if text else []
+    if event_name == "review-approved":
+        return [("withheld_part", p["part"], p["reason"]) for p in data.get("withheld_parts", [])]
+    return []
+
+
+def refused_by(register: list[Refusal], approval: ReviewApproved) -> Refusal | None:
+    """The register entry that forbids publishing ``approval``, if any."""
+    texts = [refusal_key(approval.title), refusal_key(approval.disclosed_content)]
+    for r in register:
+        if len(r.key) >= MIN_KEY and any(r.key in t for t in texts):
+            return r
+    return None
 
 
 def publish(
@@ -51,6 +88,27 @@ def publish(
     return make_event(
         body,
         aggregate_id=item_id,
+        actor=PUBLISHER,
+        event_id=derived_id(approval_event.id, "published"),
+        causation_id=approval_event.id,
+        correlation_id=approval_event.correlationid,
+        time=now,
+    )
+
+
+def refuse(
+    approval: ReviewApproved, *, approval_event: Envelope, refusal: Refusal, now: datetime
+) -> Envelope:
+    body = PublicationRefused(
+        item_id=item_id_for(approval_event.id),
+        source_case_id=approval.case_id,
+        approval_event_id=approval_event.id,
+        refused_case_id=refusal.case_id,
+        reason=f"已决定不予公开的信息不得以任何形式发布 (refusal register: {refusal.reason})",
+    )
+    return make_event(
+        body,
+        aggregate_id=item_id_for(approval_event.id),
         actor=PUBLISHER,
         event_id=derived_id(approval_event.id, "published"),
         causation_id=approval_event.id,

@@ -7,11 +7,24 @@ import asyncpg
 from gongkai_shared.events import Published
 from gongkai_shared.eventstore import StoredEvent
 
+from .domain import refusal_key, refusals_of
+
 
 class CatalogProjection:
     name = "publishing.catalog"
 
     async def apply(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
+        for kind, text, reason in refusals_of(event.name, event.envelope.data):
+            await conn.execute(
+                "INSERT INTO refusal_register(case_id, kind, text, key, reason, seq)"
+                " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
+                event.envelope.subject,
+                kind,
+                text,
+                refusal_key(text),
+                reason,
+                event.seq,
+            )
         if event.name != "published":
             return
         p: Published = event.body()

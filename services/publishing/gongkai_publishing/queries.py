@@ -30,14 +30,10 @@ async def list_items(pool: asyncpg.Pool, q: str | None, limit: int, offset: int)
 
 
 async def get_item(pool: asyncpg.Pool, index_number: str) -> dict[str, Any] | None:
-    r = await pool.fetchrow(
-        f"SELECT {_COLUMNS} FROM catalog_items WHERE index_number=$1", index_number
-    )
+    r = await pool.fetchrow(f"SELECT {_COLUMNS} FROM catalog_items WHERE index_number=$1", index_number)
     return _item(r) if r else None
 
 
 async def item_for_case(pool: asyncpg.Pool, case_id: str) -> dict[str, Any] | None:
-    r = await pool.fetchrow(
-        f"SELECT {_COLUMNS} FROM catalog_items WHERE source_case_id=$1", case_id
-    )
+    r = await pool.fetchrow(f"SELECT {_COLUMNS} FROM catalog_items WHERE source_case_id=$1", case_id)
     return _item(r) if r else None

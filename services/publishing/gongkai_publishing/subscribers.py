@@ -23,7 +23,7 @@ from gongkai_shared.envelope import Envelope
 from gongkai_shared.events import ReviewApproved, parse_body
 from gongkai_shared.runtime import Runtime
 
-from .domain import format_index, item_id_for, publish, should_publish
+from .domain import Refusal, format_index, item_id_for, publish, refuse, refused_by, should_publish
 from .settings import PublishingSettings
 
 log = structlog.get_logger(__name__)
@@ -46,9 +46,7 @@ async def allocate_index(
 ) -> tuple[str, int]:
     """The item's index number: allocated once, in a transaction, from a per-year counter."""
     async with rt.pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(
-            "SELECT index_number, seq FROM index_allocations WHERE item_id=$1", item_id
-        )
+        row = await conn.fetchrow("SELECT index_number, seq FROM index_allocations WHERE item_id=$1", item_id)
         if row:
             return row["index_number"], row["seq"]
         seq = await conn.fetchval(
@@ -69,6 +67,11 @@ async def allocate_index(
         return number, seq
 
 
+async def load_register(rt: Runtime) -> list[Refusal]:
+    rows = await rt.pool.fetch("SELECT case_id, key, reason FROM refusal_register ORDER BY id")
+    return [Refusal(r["case_id"], r["key"], r["reason"]) for r in rows]
+
+
 async def on_review_approved(
     rt: Runtime, settings: PublishingSettings, clock: Clock, event: Envelope
 ) -> int | None:
@@ -76,6 +79,12 @@ async def on_review_approved(
     assert isinstance(approval, ReviewApproved)
     if not should_publish(approval):
         return None
+    refusal = refused_by(await load_register(rt), approval)
+    if refusal is not None:
+        refused = refuse(approval, approval_event=event, refusal=refusal, now=clock.now())
+        stored = await rt.store.append(refused, "publishing", expected_seq=0)
+        log.warning("publication_refused", case_id=approval.case_id, refused_case=refusal.case_id)
+        return stored.seq
     year = event.time.astimezone(OFFICE_TZ).year
     number, seq = await allocate_index(rt, settings, item_id_for(event.id), year)
     published = publish(
@@ -110,6 +119,8 @@ async def run_reactions(
         raw = msg.raw_message
         try:
             event = Envelope.from_bytes(raw.data)
+            # the register must include every refusal logged before this approval
+            await rt.wait_for(raw.metadata.sequence.stream - 1, timeout=30)
             with structlog.contextvars.bound_contextvars(event_id=event.id, case_id=event.subject):
                 await on_review_approved(rt, settings, clock, event)
         except Exception as e:

@@ -88,3 +88,45 @@ def mermaid() -> str:
             lines.append(f"    {s} --> {target}: {t.command}")
     lines.append("    archived --> [*]")
     return "\n".join(lines) + "\n"
+
+
+def document() -> str:
+    """``docs/review-workflow.md``: the diagram, the command table and the outcome rows."""
+    from gongkai_shared.outcomes import ROWS
+
+    commands = "\n".join(
+        f"| `{t.command}` | {t.label} | {', '.join(t.sources)} | {t.target} | "
+        f"{', '.join(r.value for r in t.roles)} |"
+        for t in TRANSITIONS
+    )
+    outcomes = "\n".join(f"| `{r.code}` | {r.report_row} | {r.label} | {r.legal_basis} |" for r in ROWS)
+    return f"""# The review workflow (依申请公开办理)
+
+Generated from `services/review/gongkai_review/machine.py`
+(`uv run python -m gongkai_review.machine > docs/review-workflow.md`);
+`tests/unit/test_review_workflow.py` fails if this page and the code disagree.
+
+```mermaid
+{mermaid()}```
+
+## Commands
+
+`=` stays in the same state; `<resume>` returns to the state the case was in when the first open
+consultation started, once the last one is answered. Every command is
+`POST /api/v1/cases/{{case_id}}/<path>` (see the review service's OpenAPI); a command the state
+does not allow answers `409`, a wrong role `403`.
+
+| command | step | allowed in | leads to | roles (admin always) |
+|---|---|---|---|---|
+{commands}
+
+## Outcomes and the annual report (table 三)
+
+| code | report row | label | legal basis |
+|---|---|---|---|
+{outcomes}
+"""
+
+
+if __name__ == "__main__":
+    print(document(), end="")

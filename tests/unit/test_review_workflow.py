@@ -1,0 +1,177 @@
+"""The review workflow's rules, on the pure decision function (no I/O).
+
+Property tests drive random command sequences by random people at random times through
+``decide``/``evolve`` and check what must always hold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from gongkai_publishing.domain import Refusal, refusal_key, refusals_of, refused_by
+from gongkai_review import domain as d
+from gongkai_review.machine import BY_COMMAND, STATES, TRANSITIONS, allowed, document
+from gongkai_shared.decisions import CommandRejected
+from gongkai_shared.events import ReviewApproved
+from gongkai_shared.outcomes import BY_CODE, ROWS, WITHHOLD_REASONS, Outcome
+from tests.unit.review_model import Desk, received
+
+DOC = Path(__file__).parents[2] / "docs" / "review-workflow.md"
+PEOPLE = [("甲", "reviewer"), ("乙", "approver"), ("丙", "registrar")]
+DRAFTS = [
+    {"outcome": "disclose", "disclosed_content": "招生计划全文"},
+    {"outcome": "partial", "disclosed_content": "招生计划总表",
+     "withheld_parts": [{"part": "某公司的投标报价明细", "reason": "third_party_rights"}]},
+    {"outcome": "withhold", "reasons": ["state_secret"]},
+    {"outcome": "not_held", "reasons": ["not_held"], "responsible_agency": "市教育局"},
+    {"outcome": "not_processed", "reasons": ["repeat"]},
+    {"outcome": "disclose", "reasons": ["already_published"], "published_at": "本局门户网站"},
+]  # fmt: skip
+
+
+def command_for(name: str, desk: Desk, data: st.DataObject):  # noqa: ANN201
+    s = desk.state
+    pick = data.draw
+    if name == "assign":
+        return d.Assign(
+            departments=pick(st.lists(st.sampled_from(["甲处", "乙处"]), min_size=1, unique=True))
+        )
+    if name == "give_feedback":
+        return d.GiveFeedback(
+            department=pick(st.sampled_from([*s.departments, "丙处"])),
+            holds_information=pick(st.booleans()),
+            summary="检索结果",
+        )
+    if name == "receive_clarification":
+        return d.ReceiveClarification(received_on=desk.today, summary="已补正")
+    if name == "start_consultation":
+        return d.StartConsultation(
+            party_kind=pick(st.sampled_from(["third_party", "agency", "co_producer"])),
+            party="某公司",
+            matter="涉及商业秘密",
+        )
+    if name in ("record_reply", "override"):
+        cid = pick(st.sampled_from([*s.consultations, "nope"]))
+        if name == "override":
+            return d.Override(consultation_id=cid, reason="公共安全")
+        reply = pick(st.sampled_from(["consent", "refuse", "silent"]))
+        return d.RecordReply(
+            consultation_id=cid, reply=reply, grounds="涉及商业秘密" if reply == "refuse" else None
+        )
+    if name == "review_confidentiality":
+        return d.ReviewConfidentiality(passed=pick(st.booleans()), notes="审查意见")
+    if name == "draft":
+        return d.Draft(**pick(st.sampled_from(DRAFTS)))
+    if name == "extend":
+        return d.Extend(working_days=pick(st.integers(1, 25)), reason="需要协调多个部门")
+    simple = {
+        "register": d.Register(),
+        "request_clarification": d.RequestClarification(items=["请提供文号"]),
+        "abandon": d.Abandon(),
+        "reject_draft": d.RejectDraft(reason="理由不充分"),
+        "sign_off": d.SignOff(),
+        "send_answer": d.SendAnswer(),
+        "withdraw": d.Withdraw(reason="不再需要"),
+        "archive": d.Archive(),
+    }
+    return simple[name]
+
+
+def run_case(data: st.DataObject, case_id: str, profile: str, steps: int) -> Desk:
+    state, _ = received(case_id=case_id)
+    desk = Desk(state, profile=profile)
+    for _ in range(steps):
+        desk.wait(data.draw(st.integers(0, 12)))
+        # mostly what the state allows (so cases get far), sometimes anything (so refusals are tried)
+        pool = allowed(desk.state.status) if data.draw(st.integers(0, 9)) else list(BY_COMMAND)
+        name = data.draw(st.sampled_from(pool or list(BY_COMMAND)))
+        cmd = command_for(name, desk, data)
+        who, role = data.draw(st.sampled_from(PEOPLE))
+        before = desk.state
+        try:
+            desk.do(cmd, who, role)
+        except CommandRejected:
+            assert desk.state == before  # a refused command changes nothing
+            continue
+        # the state machine table allowed it
+        assert before.status in BY_COMMAND[name].sources, f"{name} ran in {before.status}"
+    return desk
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), st.sampled_from(["national-2019", "local-2008"]), st.integers(10, 60))
+def test_random_command_sequences_keep_the_rules(data: st.DataObject, profile: str, steps: int) -> None:
+    desk = run_case(data, "case-1", profile, steps)
+    answers = [e for e in desk.events if e.name == "answer-sent"]
+    assert len(answers) <= 1
+    if answers:
+        # no answer without a sign-off by someone other than the drafter
+        signed = [e for e in desk.events if e.name in ("review-approved", "decision-recorded")]
+        assert signed and signed[-1].actor != signed[-1].data["drafted_by"]
+        # exactly one outcome code, a row of the annual report
+        assert answers[0].data["outcome_code"] in BY_CODE
+        assert desk.state.outcome_code == answers[0].data["outcome_code"]
+    for e in desk.events:
+        if e.name == "review-approved":  # only disclosing outcomes reach publishing
+            assert e.data["outcome"] in (Outcome.disclose, Outcome.partial)
+            for part in e.data.get("withheld_parts", []):
+                assert refusal_key(part["part"]) not in refusal_key(e.data["disclosed_content"])
+    event("answered" if answers else "not answered")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_refused_information_never_appears_in_a_published_event(data: st.DataObject) -> None:
+    """Two cases ask for the same information; whatever happens, once one is refused (wholly or a
+    part), publishing (fed by the same log, in order) publishes none of it afterwards."""
+    a = run_case(data, "case-a", "national-2019", data.draw(st.integers(5, 30)))
+    b = run_case(data, "case-b", "national-2019", data.draw(st.integers(5, 30)))
+    register: list[Refusal] = []
+    published: list[str] = []
+    for env in [*a.events, *b.events]:
+        for _kind, text, reason in refusals_of(env.name, env.data):
+            register.append(Refusal(env.subject, refusal_key(text), reason))
+        if env.name == "review-approved":
+            approval = ReviewApproved.model_validate(env.data)
+            if refused_by(register, approval) is None:
+                published.append(refusal_key(approval.title + approval.disclosed_content))
+                for r in register:
+                    assert r.key not in published[-1]
+
+
+@pytest.mark.parametrize("status", STATES)
+def test_every_state_allows_exactly_the_commands_of_the_table(status: str) -> None:
+    state, _ = received()
+    desk = Desk(state.model_copy(update={"status": status, "received_on": state.received_on}))
+    for name, transition in BY_COMMAND.items():
+        if status in transition.sources:
+            continue
+        cmd = command_for(name, desk, _FixedData())
+        with pytest.raises(CommandRejected):
+            desk.do(cmd, "甲", "reviewer")
+
+
+class _FixedData:
+    """Stands in for hypothesis' data in example tests: always the first choice."""
+
+    def draw(self, strategy):  # noqa: ANN001, ANN201
+        return strategy.example() if not hasattr(strategy, "elements") else list(strategy.elements)[0]
+
+
+def test_the_workflow_page_is_generated_from_the_table() -> None:
+    assert DOC.read_text(encoding="utf-8") == document()
+    for t in TRANSITIONS:
+        assert f"`{t.command}`" in DOC.read_text(encoding="utf-8")
+
+
+def test_outcome_codes_are_a_closed_set_with_one_report_row_and_a_legal_basis_each() -> None:
+    assert len({r.code for r in ROWS}) == len(ROWS)
+    assert all(r.legal_basis.startswith("《中华人民共和国政府信息公开条例》") for r in ROWS)
+    assert len(WITHHOLD_REASONS) == 8  # 不予公开 rows 1-8
+    assert {r.report_row for r in ROWS if r.outcome == Outcome.not_processed} == {
+        f"三.（五）.{i}" for i in range(1, 6)
+    }
