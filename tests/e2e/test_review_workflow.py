@@ -1,0 +1,221 @@
+"""The complete review workflow through real NATS and PostgreSQL: intake, review, publishing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from gongkai_shared.clock import FakeClock
+from tests.flow import DISCLOSE, apply, command, events_named, wait_for_count, wait_for_event
+from tests.harness import System
+
+THIRD_PARTY = {"party_kind": "third_party", "party": "某科技有限公司", "matter": "涉及其投标文件"}
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))  # Monday, 10:00 in Beijing
+
+
+@pytest.fixture
+async def system(nats_url: str, database_url: str, clock: FakeClock):
+    s = await System(nats_url, database_url, clock=clock).start("intake", "review", "publishing")
+    yield s
+    await s.stop()
+
+
+async def case_view(system: System, case_id: str) -> dict:
+    await system.settle()
+    r = await system.clients["review"].get(f"/api/v1/cases/{case_id}", headers=System.token("auditor"))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def tracked(system: System, received: dict, min_seq: int | None = None) -> dict:
+    await system.settle()
+    r = await system.clients["intake"].get(f"/api/v1/applications/{received['tracking_code']}")
+    return r.json()
+
+
+async def sign_and_answer(system: System, case_id: str, draft: dict) -> dict:
+    await command(system, case_id, "confidentiality-review", {"passed": True, "notes": "无涉密"}, "reviewer")
+    await command(system, case_id, "draft", draft, "reviewer", "甲")
+    await command(system, case_id, "sign-off", {}, "approver", "乙")
+    return await command(system, case_id, "answer", {}, "registrar")
+
+
+async def test_clarification_then_answer_the_applicant_sees_each_notice(
+    system: System, clock: FakeClock
+) -> None:
+    received = await apply(system)
+    case_id = received["case_id"]
+    await command(system, case_id, "register", {}, "registrar")
+    await command(system, case_id, "clarification", {"items": ["请提供文件的文号", "请说明年份"]}, "reviewer")
+    view = await tracked(system, received)
+    assert view["status"] == "clarification_requested"
+    notice = view["history"][-1]["detail"]
+    assert notice["items"] == ["请提供文件的文号", "请说明年份"] and "补正" in notice["letter"]["title"]
+
+    clock.set(datetime(2026, 3, 9, 2, 0, tzinfo=UTC))
+    await command(
+        system,
+        case_id,
+        "clarification/received",
+        {"received_on": "2026-03-09", "summary": "已补正"},
+        "registrar",
+    )
+    case = await case_view(system, case_id)
+    assert case["state"]["received_on"] == "2026-03-09" and case["status"] == "registered"
+
+    await sign_and_answer(system, case_id, DISCLOSE)
+    view = await tracked(system, received)
+    assert view["status"] == "answered" and view["outcome"] == "disclose"
+    assert "予以公开" in view["history"][-1]["detail"]["letter"]["body"] or any(
+        "予以公开" in h["detail"].get("letter", {}).get("body", "") for h in view["history"]
+    )
+    assert [e.name for e in await events_named(system, "published")] == ["published"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "deemed", "full_disclosure"),
+    [
+        ("national-2019", "silent", 201),
+        ("local-2008", "refuse", 409),
+    ],
+)
+async def test_silent_third_party_under_each_profile(
+    system: System, clock: FakeClock, profile: str, deemed: str, full_disclosure: int
+) -> None:
+    received = await apply(system)
+    case_id = received["case_id"]
+    await command(system, case_id, "register", {"profile": profile}, "registrar")
+    await command(system, case_id, "consultations", THIRD_PARTY, "reviewer")
+    case = await case_view(system, case_id)
+    assert case["status"] == "consulting" and case["rule_profile"]["name"] == profile
+    [cid] = case["state"]["consultations"]
+    letter = case["letters"][-1]
+    assert letter["recipient"] == "某科技有限公司" and "15个工作日" in letter["body"]
+
+    early = {"consultation_id": cid, "reply": "silent"}
+    await command(system, case_id, "consultations/reply", early, "reviewer", expect=409)
+    clock.set(datetime(2026, 3, 25, 2, 0, tzinfo=UTC))  # 17 working days later
+    await command(system, case_id, "consultations/reply", early, "reviewer")
+    case = await case_view(system, case_id)
+    assert case["state"]["consultations"][cid]["effective"] == deemed
+
+    await command(system, case_id, "confidentiality-review", {"passed": True, "notes": "无涉密"}, "reviewer")
+    await command(system, case_id, "draft", DISCLOSE, "reviewer", "甲", expect=full_disclosure)
+    if full_disclosure == 409:  # a deemed refusal: withhold the third party's part
+        partial = {
+            "outcome": "partial",
+            "disclosed_content": "招生计划总表",
+            "withheld_parts": [{"part": "某科技有限公司投标报价", "reason": "third_party_rights"}],
+        }
+        await command(system, case_id, "draft", partial, "reviewer", "甲")
+
+
+async def test_extension_by_the_office_head_within_the_profile_limit(system: System) -> None:
+    received = await apply(system)
+    case_id = received["case_id"]
+    await command(system, case_id, "register", {}, "registrar")
+    body = {"working_days": 20, "reason": "需要多个部门协调"}
+    await command(system, case_id, "extension", body, "reviewer", expect=403)  # not the office head
+    await command(system, case_id, "extension", {**body, "working_days": 21}, "approver", expect=409)
+    await command(system, case_id, "extension", body, "approver")
+    await command(system, case_id, "extension", body, "approver", expect=409)  # only once
+    view = await tracked(system, received)
+    assert view["history"][-1]["event"] == "extension-approved"
+    assert "延长20个工作日" in view["history"][-1]["detail"]["letter"]["body"]
+
+
+async def test_partial_disclosure_publishes_only_the_disclosed_part_and_registers_the_rest(
+    system: System,
+) -> None:
+    first = await apply(system)
+    withheld = "某小学学生家庭住址名单"
+    partial = {
+        "outcome": "partial",
+        "disclosed_content": "2025年招生划片范围",
+        "withheld_parts": [{"part": withheld, "reason": "third_party_rights"}],
+    }
+    await command(system, first["case_id"], "register", {}, "registrar")
+    await sign_and_answer(system, first["case_id"], partial)
+    [published] = await wait_for_event(system, "foi.publishing.*.published", "published")
+    assert (
+        withheld not in published.data.decode() and "2025年招生划片范围" in published.envelope.data["content"]
+    )
+
+    # a later case tries to disclose the withheld part: publishing refuses it in any form
+    second = await apply(system, description="学生家庭住址名单")
+    leak = {"outcome": "disclose", "disclosed_content": f"附件：{withheld}（全文）"}
+    await command(system, second["case_id"], "register", {}, "registrar")
+    await sign_and_answer(system, second["case_id"], leak)
+    [refused] = await wait_for_event(system, "foi.publishing.*.publication-refused", "publication-refused")
+    assert refused.envelope.data["refused_case_id"] == first["case_id"]
+    await system.settle()
+    catalog = (await system.clients["publishing"].get("/api/v1/catalog")).json()
+    assert catalog["total"] == 1
+
+
+async def test_withheld_information_is_never_published_later(system: System) -> None:
+    refused = await apply(system, description="2026年市重点工程招标评标委员会名单")
+    await command(system, refused["case_id"], "register", {}, "registrar")
+    await sign_and_answer(
+        system, refused["case_id"], {"outcome": "withhold", "reasons": ["security_stability"]}
+    )
+    again = await apply(system, description="2026年市重点工程招标评标委员会名单")
+    await command(system, again["case_id"], "register", {}, "registrar")
+    await sign_and_answer(system, again["case_id"], DISCLOSE)
+    await wait_for_count(system, "publication-refused", 1)
+    assert await events_named(system, "published") == []
+
+
+async def test_not_held_referral_names_the_responsible_agency(system: System) -> None:
+    received = await apply(system)
+    await command(system, received["case_id"], "register", {}, "registrar")
+    draft = {"outcome": "not_held", "reasons": ["not_held"], "responsible_agency": "市自然资源和规划局"}
+    await sign_and_answer(system, received["case_id"], draft)
+    view = await tracked(system, received)
+    assert view["status"] == "answered" and view["outcome"] == "not_held"
+    letter = view["history"][-1]["detail"]["letter"]["body"]
+    assert "市自然资源和规划局负责公开" in letter and "第三十六条第（四）项" in letter
+
+
+async def test_a_repeat_application_is_proposed_to_the_reviewer(system: System) -> None:
+    first = await apply(system)
+    await command(system, first["case_id"], "register", {}, "registrar")
+    await sign_and_answer(system, first["case_id"], DISCLOSE)
+    repeat = await apply(system)  # same applicant, same information
+    other = await apply(
+        system, applicant={"name": "王五", "type": "natural_person", "contact": {"email": "w@example.cn"}}
+    )
+    await command(system, repeat["case_id"], "register", {}, "registrar")
+    await command(system, other["case_id"], "register", {}, "registrar")
+    assert (await case_view(system, repeat["case_id"]))["state"]["possible_repeat_of"] == [first["case_id"]]
+    assert (await case_view(system, other["case_id"]))["state"]["possible_repeat_of"] == []
+
+
+async def test_sign_off_rules_and_state_errors(system: System) -> None:
+    received = await apply(system)
+    case_id = received["case_id"]
+    await command(system, case_id, "sign-off", {}, "approver", expect=409)  # nothing drafted
+    await command(system, case_id, "register", {}, "registrar")
+    await command(
+        system, case_id, "draft", {"outcome": "withhold", "reasons": ["nope"]}, "reviewer", expect=422
+    )
+    await command(system, case_id, "confidentiality-review", {"passed": True, "notes": "-"}, "reviewer")
+    await command(system, case_id, "draft", DISCLOSE, "approver", "乙", expect=403)  # approvers don't draft
+    await command(system, case_id, "draft", DISCLOSE, "reviewer", "乙")
+    r = await system.clients["review"].post(
+        f"/api/v1/cases/{case_id}/sign-off", json={}, headers=System.token("approver", "乙")
+    )
+    assert r.status_code == 409 and "拟稿人" in r.json()["message"]
+    case = await case_view(system, case_id)
+    assert case["status"] == "drafted" and set(case["pending_steps"]) == {
+        "reject_draft",
+        "sign_off",
+        "extend",
+        "withdraw",
+    }
+    assert [t["event"] for t in case["trail"]][:2] == ["request-received", "case-registered"]
