@@ -153,6 +153,12 @@ class Applicant(BaseModel):
     contact: Contact
 
 
+class WithheldPart(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    part: str = Field(min_length=1, max_length=2000)
+    reason: str  # a withhold reason of outcomes.WITHHOLD_REASONS
+
+
 # --- intake ------------------------------------------------------------------------------
 
 
@@ -190,6 +196,7 @@ class ReviewApproved(EventBody):
     outcome_code: str | None = None  # the report row (outcomes.ROWS); absent in skeleton events
     draft_id: str | None = None
     drafted_by: str | None = None  # the signer is the event's actor, never the drafter
+    withheld_parts: list[WithheldPart] = []  # partial disclosure: what was not disclosed, and why
 
 
 @event("decision-recorded", context="review")
@@ -231,12 +238,6 @@ class Letter(BaseModel):
     title: str
     body: str
     recipient: str
-
-
-class WithheldPart(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    part: str = Field(min_length=1, max_length=2000)
-    reason: str  # a withhold reason of outcomes.WITHHOLD_REASONS
 
 
 @event("case-registered", context="review")
@@ -452,3 +453,57 @@ class DeadlineBreached(EventBody):
     kind: str
     due_on: date
     detected_at: datetime
+
+
+@event("deadline-suspended", context="notify")
+class DeadlineSuspended(EventBody):
+    """A recorded deadline stopped running: 补正 pending (it will run anew) or 征求意见 open."""
+
+    case_id: str
+    deadline_id: str
+    kind: str
+    reason: str  # "clarification" (suspended, runs anew) | "consultation" (paused, resumes)
+    since: date | None = None
+    cause_event_id: str | None = None
+
+
+@event("deadline-warning", context="notify")
+class DeadlineWarning(EventBody):
+    """A deadline is near: ``working_days_left`` working days after today up to its due day."""
+
+    case_id: str
+    deadline_id: str
+    kind: str
+    due_on: date
+    working_days_left: int
+    warn_days: int
+
+
+@event("calendar-loaded", context="notify")
+class CalendarLoaded(EventBody):
+    """An operator loaded a year's working-day schedule from the published notice.
+
+    Aggregate ``calendar-<year>``; a later load of the same year is a new revision.
+    """
+
+    year: int
+    holidays: list[date]
+    adjusted_working_days: list[date]  # 调休: weekend days that are working days
+    source: str  # the notice, e.g. 国务院办公厅关于2027年部分节假日安排的通知
+    revision: int = 1
+
+
+@event("notice-delivery-attempted", context="notify")
+class NoticeDeliveryAttempted(EventBody):
+    """One attempt to deliver a notice on one channel, and how it went."""
+
+    case_id: str
+    notice_id: str
+    delivery_id: str
+    kind: str  # receipt | clarification | extension | consultation | answer | warning | ...
+    channel: str  # email | webhook
+    recipient: str  # masked e-mail address or the webhook URL
+    attempt: int
+    status: str  # sent | retrying | failed
+    error: str | None = None
+    attempted_at: datetime
