@@ -4,6 +4,7 @@
     gongkai audit history CASE_ID          the case's events, in log order, from the stream
     gongkai audit export FILE              the whole log as JSON lines (exact bytes), + checkpoint
     gongkai audit verify [--from FILE]     hash chains, sequence, immutability settings
+    gongkai calendar load FILE             load a year's holidays and adjusted working days
 
 Errors are a message naming the problem and a non-zero exit, never a stack trace.
 """
@@ -133,6 +134,121 @@ async def audit_verify(settings: CliSettings, source: Path | None) -> int:
     return 1
 
 
+def read_calendar_file(path: Path) -> dict:
+    """A year's schedule from JSON or YAML: year, holidays, adjusted_working_days, source.
+
+    Holidays and adjusted working days are dates (``2027-01-01``) or ranges
+    (``2027-02-06..2027-02-14``, or ``{from: ..., to: ...}``).
+    """
+    from datetime import date, timedelta
+
+    if not path.exists():
+        raise CliError(f"no such file: {path}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            raw = yaml.safe_load(text)
+        else:
+            import json
+
+            raw = json.loads(text)
+    except Exception as e:  # noqa: BLE001 — a parse error of either format
+        raise CliError(f"{path}: cannot parse ({type(e).__name__}: {e})") from None
+    if not isinstance(raw, dict):
+        raise CliError(f"{path}: expected a mapping with year, holidays, adjusted_working_days, source")
+    missing = [k for k in ("year", "holidays", "source") if k not in raw]
+    if missing:
+        raise CliError(f"{path}: missing {', '.join(missing)}")
+    year = raw["year"]
+    if not isinstance(year, int) or not 2000 <= year <= 2200:
+        raise CliError(f"{path}: year must be a year, not {year!r}")
+
+    def one(v: object) -> date:
+        if isinstance(v, date):
+            return v
+        try:
+            return date.fromisoformat(str(v))
+        except ValueError:
+            raise CliError(f"{path}: not a date: {v!r}") from None
+
+    def days(field: str) -> list[date]:
+        out: list[date] = []
+        for item in raw.get(field) or []:
+            if isinstance(item, dict):
+                a, b = one(item.get("from")), one(item.get("to"))
+            elif isinstance(item, str) and ".." in item:
+                a, b = (one(x.strip()) for x in item.split("..", 1))
+            else:
+                a = b = one(item)
+            if b < a:
+                raise CliError(f"{path}: {field}: range ends before it starts: {item!r}")
+            out += [a + timedelta(days=i) for i in range((b - a).days + 1)]
+        for d in out:
+            if d.year != year:
+                raise CliError(f"{path}: {field}: {d} is not in {year}")
+        return sorted(set(out))
+
+    holidays, adjusted = days("holidays"), days("adjusted_working_days")
+    both = set(holidays) & set(adjusted)
+    if both:
+        raise CliError(f"{path}: both a holiday and a working day: {', '.join(map(str, sorted(both)))}")
+    if not str(raw["source"]).strip():
+        raise CliError(f"{path}: source (the notice the schedule comes from) must not be empty")
+    return {
+        "year": year,
+        "holidays": holidays,
+        "adjusted_working_days": adjusted,
+        "source": str(raw["source"]),
+    }
+
+
+async def calendar_load(settings: CliSettings, path: Path, actor: str) -> int:
+    """Append ``calendar-loaded`` to ``calendar-<year>``; notify applies it and recomputes."""
+    from .envelope import Actor, derived_id, sha256_hex
+    from .events import CalendarLoaded, make_event
+
+    spec = read_calendar_file(path)
+    aggregate = f"calendar-{spec['year']}"
+    store = await _store(settings)
+    try:
+        history = [e for e in await store.history(aggregate) if e.name == "calendar-loaded"]
+        if history:
+            last = history[-1].envelope.data
+            same = (
+                last["holidays"] == [d.isoformat() for d in spec["holidays"]]
+                and last["adjusted_working_days"] == [d.isoformat() for d in spec["adjusted_working_days"]]
+                and last["source"] == spec["source"]
+            )
+            if same:
+                print(
+                    f"calendar {spec['year']} revision {last.get('revision', 1)} is already loaded;"
+                    " nothing to do"
+                )
+                return 0
+        revision = len(history) + 1
+        body = CalendarLoaded(revision=revision, **spec)
+        event = make_event(
+            body,
+            aggregate_id=aggregate,
+            actor=Actor(id=actor, role="admin"),
+            event_id=derived_id(
+                aggregate, f"revision:{revision}:{sha256_hex(body.model_dump_json().encode())}"
+            ),
+        )
+        last_event = await store.last_event(aggregate)
+        stored = await store.append(event, "notify", last_event.seq if last_event else 0)
+    finally:
+        await store.nc.close()
+    print(
+        f"loaded calendar {spec['year']} revision {revision}: {len(spec['holidays'])} holidays,"
+        f" {len(spec['adjusted_working_days'])} adjusted working days (sequence {stored.seq});"
+        " notify recomputes the open deadlines"
+    )
+    return 0
+
+
 def _problem(message: str):  # noqa: ANN202
     from .audit import Problem
 
@@ -153,6 +269,12 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--from", dest="source", type=Path, default=None, help="an export file")
     schemas = sub.add_parser("events", help="the event catalogue").add_subparsers(dest="cmd", required=True)
     schemas.add_parser("asyncapi", help="print the AsyncAPI 3.0 document of every event")
+    cal = sub.add_parser("calendar", help="the working-day calendar").add_subparsers(
+        dest="cmd", required=True
+    )
+    load = cal.add_parser("load", help="load a year's schedule (JSON or YAML) from the published notice")
+    load.add_argument("file", type=Path)
+    load.add_argument("--actor", default="operator", help="who loads it (recorded in the event)")
     args = parser.parse_args(argv)
     settings = CliSettings()
     try:
@@ -161,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
 
             sys.stdout.write(asyncapi_json())
             return 0
+        if args.group == "calendar":
+            return asyncio.run(calendar_load(settings, args.file, args.actor))
         if args.group == "users":
             return users_add(settings, args.name, args.role)
         if args.cmd == "history":

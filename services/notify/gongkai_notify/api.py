@@ -1,16 +1,18 @@
-"""Notify's HTTP API: deadlines of a case (staff) and the public working-day calculator."""
+"""Notify's HTTP API: deadlines of a case and their explanation (staff), notices (staff), and the
+public working-day calculator on the loaded calendar."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
 from gongkai_shared.auth import Role
 from gongkai_shared.envelope import Actor
+from gongkai_shared.profiles import PROFILES, profile
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.web import staff
-
-from .domain import PROFILES
 
 router = APIRouter(prefix="/api/v1", tags=["deadlines 期限"])
 READERS = staff(Role.registrar, Role.handler, Role.reviewer, Role.approver, Role.auditor)
@@ -18,6 +20,10 @@ READERS = staff(Role.registrar, Role.handler, Role.reviewer, Role.approver, Role
 
 def _rt(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+def _iso(v: date | None) -> str | None:
+    return v.isoformat() if v else None
 
 
 @router.get("/deadlines", summary="案件的期限")
@@ -29,25 +35,116 @@ async def deadlines(
 ) -> dict:
     rt = _rt(request)
     await rt.wait_for(min_seq)
-    case = await rt.pool.fetchrow("SELECT answered FROM cases WHERE case_id=$1", case_id)
+    case = await rt.pool.fetchrow("SELECT open FROM cases WHERE case_id=$1", case_id)
     if case is None:
         raise HTTPException(404, "案件不存在 (no such case)")
     rows = await rt.pool.fetch(
-        "SELECT deadline_id, kind, start_on, working_days, due_on, profile, calendar_version,"
-        " provisional, set_seq, breached_seq FROM deadlines WHERE case_id=$1 ORDER BY due_on",
+        "SELECT * FROM deadlines WHERE case_id=$1"
+        " ORDER BY kind = 'answer' DESC, due_on NULLS LAST, deadline_id",
         case_id,
     )
     today = request.app.state.clock.today()
     items = []
     for r in rows:
-        d = dict(r)
-        for k in ("start_on", "due_on"):
-            d[k] = d[k].isoformat()
-        d["recorded"] = d.pop("set_seq") is not None
-        d["breached"] = d.pop("breached_seq") is not None
-        d["overdue"] = not case["answered"] and today > r["due_on"]
-        items.append(d)
-    return {"case_id": case_id, "answered": case["answered"], "deadlines": items}
+        items.append(
+            {
+                "deadline_id": r["deadline_id"],
+                "kind": r["kind"],
+                "subject": r["subject"],
+                "status": r["status"],
+                "start_on": _iso(r["start_on"]),
+                "working_days": r["working_days"],
+                "due_on": _iso(r["due_on"]),
+                "warn_on": _iso(r["warn_on"]),
+                "profile": r["profile"],
+                "calendar_version": r["calendar_version"],
+                "provisional": r["provisional"],
+                "enforced": r["enforced"],
+                "recorded": r["rec_status"] != "none",
+                "recorded_due_on": _iso(r["rec_due_on"]),
+                "warned": r["warned_for"] is not None,
+                "breached": r["breached_seq"] is not None,
+                "overdue": r["status"] == "running"
+                and r["enforced"]
+                and r["due_on"] is not None
+                and today > r["due_on"],
+            }
+        )
+    answered = not case["open"]
+    return {"case_id": case_id, "answered": answered, "open": case["open"], "deadlines": items}
+
+
+@router.get("/deadlines/{deadline_id}/explain", summary="期限计算说明：逐日列出计入、跳过和暂停的日期")
+async def explain(
+    request: Request,
+    deadline_id: str,
+    min_seq: int | None = Query(None, ge=0),
+    _: Actor = Depends(READERS),
+) -> dict:
+    rt = _rt(request)
+    await rt.wait_for(min_seq)
+    row = await rt.pool.fetchrow(
+        "SELECT explain, cause_id, cause_type, rec_due_on, set_count FROM deadlines WHERE deadline_id=$1",
+        deadline_id,
+    )
+    if row is None:
+        raise HTTPException(404, "期限不存在 (no such deadline)")
+    body = json.loads(row["explain"])
+    body["cause"] = {"event_id": row["cause_id"], "event_type": row["cause_type"]}
+    body["recorded_due_on"] = _iso(row["rec_due_on"])
+    body["times_recorded"] = row["set_count"]
+    return body
+
+
+@router.get("/notices", summary="案件的通知及送达状态")
+async def case_notices(
+    request: Request,
+    case_id: str = Query(..., min_length=1, max_length=100),
+    min_seq: int | None = Query(None, ge=0),
+    _: Actor = Depends(READERS),
+) -> dict:
+    rt = _rt(request)
+    await rt.wait_for(min_seq)
+    rows = await rt.pool.fetch(
+        "SELECT n.notice_id, n.kind, n.audience, n.title, n.cause_event_id, n.created_at,"
+        " coalesce(json_agg(json_build_object('channel', d.channel, 'status', d.status,"
+        " 'attempts', d.attempts,"
+        " 'sent_at', d.sent_at, 'last_error', d.last_error)) FILTER (WHERE d.delivery_id IS NOT NULL), '[]')"
+        " AS deliveries FROM notices n LEFT JOIN deliveries d USING (notice_id) WHERE n.case_id=$1"
+        " GROUP BY n.notice_id ORDER BY n.cause_seq, n.notice_id",
+        case_id,
+    )
+    return {
+        "case_id": case_id,
+        "notices": [
+            {
+                **{k: r[k] for k in ("notice_id", "kind", "audience", "title", "cause_event_id")},
+                "created_at": r["created_at"].isoformat(),
+                "deliveries": json.loads(r["deliveries"]),
+            }  # fmt: skip
+            for r in rows
+        ],
+    }
+
+
+@router.get("/calendar", tags=["calendar 工作日"], summary="工作日历版本及已载入年度")
+async def calendar_info(request: Request) -> dict:
+    rt = _rt(request)
+    async with rt.pool.acquire() as conn:
+        cal = await request.app.state.calendars.get(conn)
+    return {
+        "calendar_version": cal.version,
+        "seeded_years": [cal.seeded_years[0], cal.seeded_years[-1]],
+        "loaded_years": {
+            str(y): {
+                "revision": v.revision,
+                "source": v.source,
+                "holidays": len(v.holidays),
+                "adjusted_working_days": len(v.adjusted_working_days),
+            }  # fmt: skip
+            for y, v in sorted(cal.loaded.items())
+        },
+    }
 
 
 @router.get("/calendar/add-working-days", tags=["calendar 工作日"], summary="工作日计算器")
@@ -55,17 +152,22 @@ async def add_working_days(
     request: Request,
     start: date,
     days: int = Query(..., ge=0, le=1000),
-    profile: str = Query("national-2019"),
+    profile_ref: str = Query("national-2019", alias="profile"),
 ) -> dict:
-    if profile not in PROFILES:
-        raise HTTPException(422, f"unknown profile {profile!r}; known: {sorted(PROFILES)}")
-    p = PROFILES[profile]
-    due = request.app.state.calendar.add_working_days(start, days, count_start=p.count_receipt_day)
+    try:
+        p = profile(profile_ref)
+    except KeyError:
+        raise HTTPException(422, f"unknown profile {profile_ref!r}; known: {sorted(PROFILES)}") from None
+    rt = _rt(request)
+    async with rt.pool.acquire() as conn:
+        cal = await request.app.state.calendars.get(conn)
+    due = cal.add_working_days(start, days, count_start=p.count_receipt_day)
     return {
         "start": start.isoformat(),
         "days": days,
-        "profile": profile,
-        "due": due.due.isoformat(),
+        "profile": p.ref,
+        "receipt_day_counted": p.count_receipt_day,
+        "due": _iso(due.due),
         "provisional": due.provisional,
         "calendar_version": due.calendar_version,
     }

@@ -1,37 +1,45 @@
-"""Notify's composition root: the deadlines projection and the dispatcher (the clock)."""
+"""Notify's composition root: the clock projection, the dispatcher and the notice delivery."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from gongkai_shared.app import build_app
-from gongkai_shared.calendar import WorkingCalendar
 from gongkai_shared.clock import Clock
+from gongkai_shared.profiles import profile
 from gongkai_shared.runtime import Runtime
 
 from .api import router
+from .delivery import run_delivery
 from .dispatcher import run_dispatcher
-from .domain import PROFILES
-from .projection import DeadlinesProjection
+from .projection import CalendarCache, ClockProjection
 from .settings import NotifySettings
 
 
 def create_app(settings: NotifySettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     clock = clock or Clock()
-    calendar = WorkingCalendar()
-    profile = PROFILES[settings.profile]
+    profile(settings.profile)  # an unknown profile fails at start, not at the first case
+    calendars = CalendarCache()
 
     async def start_clock(rt: Runtime, app: FastAPI) -> None:
-        rt.spawn(run_dispatcher(rt, clock, settings.tick_seconds), "dispatcher")
+        rt.spawn(
+            run_dispatcher(
+                rt, clock, settings.tick_seconds, warn_days=settings.warn_days, calendars=CalendarCache()
+            ),
+            "dispatcher",
+        )
+        rt.spawn(run_delivery(rt, settings, clock), "delivery")
 
     app = build_app(
         service="notify",
         title="Gongkai notify 期限与通知",
         settings=settings,
         routers=[router],
-        projections=lambda rt: [DeadlinesProjection(profile, calendar)],
+        projections=lambda rt: [ClockProjection(settings, clock, CalendarCache())],
         clock=clock,
         on_start=start_clock,
     )
-    app.state.calendar = calendar
+    app.state.calendars = calendars
+    app.state.settings = settings
     return app

@@ -1,10 +1,14 @@
-"""The clock's outbox: records computed deadlines and breaches as events, exactly once.
+"""The clock's outbox: records computed deadlines, warnings and breaches as events, exactly once.
 
 Every tick, due work is claimed with ``FOR UPDATE SKIP LOCKED`` so that several notify
-replicas never work on the same deadline at once. The events' ids derive from the deadline,
-and each append expects the case's last sequence: a replica that raced another, or a retry
-after a crash, finds its event already stored (no duplicate), and a breach can never be
-appended after an answer it has not yet seen (the concurrency check rejects it).
+replicas never work on the same deadline at once. The events' ids derive from the deadline
+(and, for a recomputation, how many times it was recorded), and each append expects the case's
+last sequence: a replica that raced another, or a retry after a crash, finds its event already
+stored (no duplicate), and a breach can never be appended after an answer notify has not yet
+seen (the concurrency check rejects it; the work is retried once the projection caught up).
+
+Only enforced deadlines are recorded; the informational limit for asking a correction (补正告知,
+7 working days) is computed and explained but never recorded, warned or breached.
 """
 
 from __future__ import annotations
@@ -12,51 +16,85 @@ from __future__ import annotations
 import asyncio
 
 import structlog
+
 from gongkai_shared.clock import Clock
+from gongkai_shared.envelope import Envelope
 from gongkai_shared.eventstore import ConcurrencyConflict
 from gongkai_shared.runtime import Runtime
 
-from .domain import Deadline, deadline_breached, deadline_set
+from .domain import Recorded, deadline_breached, deadline_warning, needs_warning, next_record
+from .projection import CalendarCache, deadline_from_row
 
 log = structlog.get_logger(__name__)
 
 DUE_WORK = """
-SELECT d.*, c.last_seq, c.caused_by FROM deadlines d JOIN cases c USING (case_id)
-WHERE d.set_seq IS NULL
-   OR (d.breached_seq IS NULL AND NOT c.answered AND d.due_on < $1)
-ORDER BY d.due_on
-LIMIT 100
+SELECT d.*, c.last_seq FROM deadlines d JOIN cases c USING (case_id)
+WHERE (d.enforced AND d.status = 'running' AND d.due_on IS NOT NULL AND (d.rec_status <> 'running'
+        OR d.rec_due_on IS DISTINCT FROM d.due_on OR d.rec_provisional IS DISTINCT FROM d.provisional))
+   OR (d.enforced AND d.status IN ('suspended', 'paused') AND d.rec_status = 'running')
+   OR (d.enforced AND d.status = 'running' AND d.rec_status = 'running' AND d.rec_due_on = d.due_on
+       AND d.breached_seq IS NULL
+       AND (d.due_on < $1 OR (d.warn_on <= $1 AND d.warned_for IS DISTINCT FROM d.due_on)))
+ORDER BY d.due_on NULLS FIRST, d.deadline_id
+LIMIT 200
 FOR UPDATE OF d SKIP LOCKED
 """
 
-_FIELDS = Deadline.__dataclass_fields__
+
+def _recorded(row) -> Recorded:  # noqa: ANN001
+    return Recorded(
+        status=row["rec_status"],
+        due_on=row["rec_due_on"],
+        provisional=row["rec_provisional"],
+        set_count=row["set_count"],
+        set_seq=row["set_seq"],
+        warned_for=row["warned_for"],
+        breached=row["breached_seq"] is not None,
+    )
 
 
-async def dispatch_once(rt: Runtime, clock: Clock) -> int:
+async def dispatch_once(
+    rt: Runtime, clock: Clock, *, warn_days: int = 3, calendars: CalendarCache | None = None
+) -> int:
     """One pass over due work. Returns how many events it appended."""
+    calendars = calendars or CalendarCache()
     appended = 0
+    today, now = clock.today(), clock.now()
     async with rt.pool.acquire() as conn, conn.transaction():
-        for row in await conn.fetch(DUE_WORK, clock.today()):
-            d = Deadline(**{k: row[k] for k in _FIELDS})
-            if row["set_seq"] is None:
-                event = deadline_set(d, now=clock.now(), cause=row["caused_by"])
-            else:
-                event = deadline_breached(d, now=clock.now())
+        cal = await calendars.get(conn)
+        last_seqs: dict[str, int] = {}
+        for row in await conn.fetch(DUE_WORK, today):
+            d, r = deadline_from_row(row), _recorded(row)
+            event: Envelope | None = next_record(d, r, now=now)
+            if event is None and d.due_on is not None:
+                if d.due_on < today:
+                    event = deadline_breached(d, now=now)
+                elif needs_warning(d, r, today, warn_days, cal):
+                    event = deadline_warning(d, today=today, warn_days=warn_days, calendar=cal, now=now)
+            if event is None or event.id == row["pending_event_id"]:
+                continue  # nothing to do, or already appended and the projection is catching up
+            expected = last_seqs.get(d.case_id, row["last_seq"])
             with structlog.contextvars.bound_contextvars(case_id=d.case_id, event_id=event.id):
                 try:
-                    stored = await rt.store.append(event, "notify", row["last_seq"])
+                    stored = await rt.store.append(event, "notify", expected)
                 except ConcurrencyConflict:
                     log.info("dispatch_deferred", reason="case moved; projection catching up")
                     continue
-                log.info(f"{event.name}_appended", seq=stored.seq, due_on=str(d.due_on))
+                last_seqs[d.case_id] = stored.seq
+                await conn.execute(
+                    "UPDATE deadlines SET pending_event_id=$2 WHERE deadline_id=$1", d.deadline_id, event.id
+                )
+                log.info(f"{event.name}_appended", seq=stored.seq, due_on=str(d.due_on), kind=d.kind)
                 appended += 1
     return appended
 
 
-async def run_dispatcher(rt: Runtime, clock: Clock, tick: float) -> None:
+async def run_dispatcher(
+    rt: Runtime, clock: Clock, tick: float, *, warn_days: int, calendars: CalendarCache
+) -> None:
     while True:
         try:
-            await dispatch_once(rt, clock)
+            await dispatch_once(rt, clock, warn_days=warn_days, calendars=calendars)
         except asyncio.CancelledError:
             raise
         except Exception as e:  # noqa: BLE001 — logged, retried next tick; nothing is lost

@@ -1,43 +1,453 @@
-"""The clock's rules (答复期限), pure: deadlines from a case's events, profile and calendar.
+"""The clock's rules, pure: every deadline of a case from its events, the profile and the calendar.
 
-National 2019 profile (DOMAIN.md §3): the answer is due 20 working days after receipt, the
-day of receipt not counted. The complete clock (pauses, clarification restart, extension,
-local profiles) builds on this.
+DOMAIN.md §3. A deadline is a function of (the case's events, the rule profile, the calendar
+version) and nothing else, so it can be recomputed whenever the calendar changes and explained
+day by day:
+
+- **answer** (答复期限): ``answer_days`` working days from receipt (``received_on`` of the
+  registration, else of the request); the day of receipt counts only if the profile says so.
+  补正: from ``clarification-requested`` the deadline is suspended; ``clarification-received``
+  starts it anew from its ``received_on`` with the full ``answer_days``. 征求意见: each day from
+  a consultation's ``started_on`` to its ``replied_on`` (both included) is not counted; while a
+  consultation is open, counting stops (paused, no due date). 延期: ``extension-approved`` adds
+  its ``working_days``. ``answer-sent`` meets it; abandonment, withdrawal and archiving close it.
+  Decisions (``review-approved``/``decision-recorded``) are made at sign-off, before the answer
+  goes out, so they do **not** stop the clock.
+- **clarification_notice** (补正告知, 7 working days from receipt): informational (the latest day
+  to ask for a correction), never warned or breached.
+- **correction_period**: the applicant's ``period_days`` from the request for clarification.
+- **department_feedback**: per department, ``feedback_days`` of the assignment or the
+  profile's ``department_feedback_days`` (none in the national profile).
+- **consultation_reply**: per consultation, the party's ``reply_days`` (15) from ``started_on``.
+- fee payment (20), proactive publication (20 from forming) and the annual report dates are
+  functions below; no event of the case uses them yet.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Any
 
-from gongkai_shared.calendar import DueDate, WorkingCalendar
+from gongkai_shared.calendar import DayCount, DueDate, Pause, WorkingCalendar
 from gongkai_shared.envelope import Actor, Envelope, derived_id
-from gongkai_shared.events import DeadlineBreached, DeadlineSet, make_event
+from gongkai_shared.events import (
+    DeadlineBreached,
+    DeadlineSet,
+    DeadlineSuspended,
+    DeadlineWarning,
+    make_event,
+)
+from gongkai_shared.profiles import RuleProfile, profile
 
 CLOCK = Actor.system("notify")
 
+# the events of a case the clock folds
+CLOCK_EVENTS = frozenset(
+    {
+        "request-received",
+        "case-registered",
+        "departments-assigned",
+        "department-feedback-given",
+        "clarification-requested",
+        "clarification-received",
+        "consultation-started",
+        "consultation-replied",
+        "extension-approved",
+        "answer-sent",
+        "application-abandoned",
+        "application-withdrawn",
+        "case-archived",
+    }
+)
+CLOSING = {"answer-sent": "met", "application-abandoned": "closed", "application-withdrawn": "closed",
+           "case-archived": "closed"}  # fmt: skip
+
+RUNNING, SUSPENDED, PAUSED, MET, CLOSED = "running", "suspended", "paused", "met", "closed"
+OPEN_STATES = (RUNNING, SUSPENDED, PAUSED)
+
 
 @dataclass(frozen=True)
-class Profile:
+class ClockEvent:
+    """What the clock keeps of one event of a case (no personal data, no letters)."""
+
+    seq: int
+    id: str
     name: str
-    answer_days: int
-    count_receipt_day: bool
+    on: date  # the event's day in Beijing time
+    data: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "id": self.id,
+            "name": self.name,
+            "on": self.on.isoformat(),
+            "data": self.data,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ClockEvent:
+        return cls(d["seq"], d["id"], d["name"], date.fromisoformat(d["on"]), d["data"])
 
 
-PROFILES = {
-    "national-2019": Profile("national-2019", answer_days=20, count_receipt_day=False),
-    "local-2008": Profile("local-2008", answer_days=15, count_receipt_day=False),
-}
+def clock_data(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The part of an event body the clock needs (request-received: only the receipt date)."""
+    if name == "request-received":
+        return {"received_on": data["received_on"]}
+    return {k: v for k, v in data.items() if k not in ("letter", "applicant")}
 
 
-def deadline_id(case_id: str, kind: str) -> str:
-    return derived_id(case_id, f"deadline:{kind}")
+@dataclass(frozen=True)
+class Cause:
+    id: str
+    type: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"event_id": self.id, "event_type": self.type}
 
 
-def answer_due(received_on: date, profile: Profile, calendar: WorkingCalendar) -> DueDate:
+@dataclass(frozen=True)
+class Deadline:
+    """One computed deadline of a case, with everything needed to explain it."""
+
+    deadline_id: str
+    case_id: str
+    kind: str
+    subject: str | None  # the department or consultation it belongs to
+    start_on: date
+    base_days: int
+    extension_days: int
+    due_on: date | None  # None while suspended or paused
+    profile: str
+    calendar_version: str
+    provisional: bool
+    status: str  # running | suspended | paused | met | closed
+    enforced: bool  # warned and breached (the clarification notice limit is informational)
+    count_start: bool
+    cause: Cause  # the event whose arrival last changed this computation
+    trace: tuple[DayCount, ...] = field(default=(), repr=False)
+    pauses: tuple[Pause, ...] = ()
+    extensions: tuple[tuple[Cause, int], ...] = ()
+    restarted_by: Cause | None = None
+    status_cause: Cause | None = None
+    status_since: date | None = None  # when it was suspended or paused
+
+    @property
+    def working_days(self) -> int:
+        return self.base_days + self.extension_days
+
+    @property
+    def counted_days(self) -> int:
+        return sum(1 for c in self.trace if c.counted)
+
+    def explain(self) -> dict[str, Any]:
+        """Day by day: which days counted, which were skipped and why, each pause and its cause."""
+        return {
+            "deadline_id": self.deadline_id,
+            "case_id": self.case_id,
+            "kind": self.kind,
+            "subject": self.subject,
+            "status": self.status,
+            "profile": self.profile,
+            "calendar_version": self.calendar_version,
+            "provisional": self.provisional,
+            "start_on": self.start_on.isoformat(),
+            "receipt_day_counted": self.count_start,
+            "base_days": self.base_days,
+            "extension_days": self.extension_days,
+            "working_days": self.working_days,
+            "counted_days": self.counted_days,
+            "due_on": self.due_on.isoformat() if self.due_on else None,
+            "days": [
+                {
+                    "day": c.day.isoformat(),
+                    "counted": c.counted,
+                    "reason": c.reason,
+                    "provisional": c.provisional,
+                    **(
+                        {"cause_event_id": c.cause_id, "cause_event_type": c.cause_type} if c.cause_id else {}
+                    ),
+                }
+                for c in self.trace
+            ],
+            "pauses": [
+                {
+                    "from": p.start.isoformat(),
+                    "to": p.end.isoformat() if p.end else None,
+                    "cause_event_id": p.cause_id,
+                    "cause_event_type": p.cause_type,
+                    "ended_by_event_id": p.ended_by,
+                }
+                for p in self.pauses
+            ],
+            "extensions": [{**c.as_json(), "working_days": n} for c, n in self.extensions],
+            "restarted_by": self.restarted_by.as_json() if self.restarted_by else None,
+            "status_cause": self.status_cause.as_json() if self.status_cause else None,
+            "cause": self.cause.as_json(),
+        }
+
+
+def deadline_id(case_id: str, kind: str, subject: str | None = None) -> str:
+    """Stable per case, kind and subject (the answer's id is the walking skeleton's)."""
+    return derived_id(case_id, f"deadline:{kind}" + (f":{subject}" if subject else ""))
+
+
+# --- single deadlines -----------------------------------------------------------------------
+
+
+def answer_due(
+    received_on: date,
+    p: RuleProfile,
+    calendar: WorkingCalendar,
+    *,
+    pauses: Sequence[Pause] = (),
+    extension_days: int = 0,
+) -> DueDate:
     return calendar.add_working_days(
-        received_on, profile.answer_days, count_start=profile.count_receipt_day
+        received_on, p.answer_days + extension_days, count_start=p.count_receipt_day, pauses=pauses
     )
+
+
+def clarification_notice_due(received_on: date, p: RuleProfile, calendar: WorkingCalendar) -> DueDate:
+    return calendar.add_working_days(
+        received_on, p.clarification_notice_days, count_start=p.count_receipt_day
+    )
+
+
+def third_party_reply_due(started_on: date, p: RuleProfile, calendar: WorkingCalendar) -> DueDate:
+    return calendar.add_working_days(started_on, p.third_party_reply_days, count_start=p.count_receipt_day)
+
+
+def fee_payment_due(notified_on: date, p: RuleProfile, calendar: WorkingCalendar) -> DueDate:
+    """收费通知: unpaid within ``fee_payment_days`` (20) working days = abandoned."""
+    return calendar.add_working_days(notified_on, p.fee_payment_days, count_start=p.count_receipt_day)
+
+
+def proactive_publication_due(formed_on: date, p: RuleProfile, calendar: WorkingCalendar) -> DueDate:
+    """主动公开 within ``proactive_publication_days`` (20) working days of forming or changing (Art. 26)."""
+    return calendar.add_working_days(formed_on, p.proactive_publication_days, count_start=p.count_receipt_day)
+
+
+def annual_report_due(report_year: int, level: str) -> date:
+    """年报 (Art. 49): departments publish by 31 January, governments by 31 March, of the next year."""
+    if level == "department":
+        return date(report_year + 1, 1, 31)
+    if level == "government":
+        return date(report_year + 1, 3, 31)
+    raise ValueError(f"unknown level {level!r}: department or government")
+
+
+def warn_on(due_on: date, warn_days: int, calendar: WorkingCalendar) -> date:
+    """The day from which a warning is due: ``warn_days`` working days remain after it."""
+    return calendar.subtract_working_days(due_on, warn_days)
+
+
+# --- a whole case -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Consultation:
+    id: str
+    started_on: date
+    reply_days: int
+    cause: Cause
+    replied_on: date | None = None
+    replied_by: Cause | None = None
+
+
+def compute_case(
+    case_id: str,
+    events: Iterable[ClockEvent],
+    default_profile: RuleProfile,
+    calendar: WorkingCalendar,
+) -> list[Deadline]:
+    """Every deadline of the case, as of its events (in log order)."""
+    p = default_profile
+    received: tuple[date, Cause] | None = None
+    restart: tuple[date, Cause] | None = None
+    extensions: list[tuple[Cause, int]] = []
+    clarification: dict[str, Any] | None = None  # the request: on, period, cause, answered_by
+    consultations: dict[str, _Consultation] = {}
+    departments: dict[str, dict[str, Any]] = {}
+    closed: Cause | None = None
+    last: Cause | None = None
+    for e in events:
+        c = Cause(e.id, e.name)
+        d = e.data
+        last = c
+        if e.name == "request-received":
+            received = (date.fromisoformat(d["received_on"]), c)
+        elif e.name == "case-registered":
+            p = profile(d["profile"])
+            received = (date.fromisoformat(d["received_on"]), c)
+        elif e.name == "departments-assigned":
+            for dept in d["departments"]:
+                departments[dept] = {"on": e.on, "days": d.get("feedback_days"), "cause": c, "met": None}
+        elif e.name == "department-feedback-given":
+            if d["department"] in departments:
+                departments[d["department"]]["met"] = c
+        elif e.name == "clarification-requested":
+            clarification = {"on": e.on, "days": d["period_days"], "cause": c, "met": None}
+        elif e.name == "clarification-received":
+            restart = (date.fromisoformat(d["received_on"]), c)
+            if clarification is not None:
+                clarification["met"] = c
+        elif e.name == "consultation-started":
+            consultations[d["consultation_id"]] = _Consultation(
+                d["consultation_id"], date.fromisoformat(d["started_on"]), d["reply_days"], c
+            )
+        elif e.name == "consultation-replied":
+            k = consultations.get(d["consultation_id"])
+            if k is not None:
+                k.replied_on, k.replied_by = date.fromisoformat(d["replied_on"]), c
+        elif e.name == "extension-approved":
+            extensions.append((c, int(d["working_days"])))
+        elif e.name in CLOSING and closed is None:
+            closed = c
+    if received is None or last is None:
+        return []
+    ref = p.ref
+    closed_status = CLOSING[closed.type] if closed else None
+    out: list[Deadline] = []
+
+    def make(kind: str, subject: str | None, start: date, days: int, due: DueDate, status: str,
+             enforced: bool, cause: Cause, **extra: Any) -> Deadline:  # fmt: skip
+        return Deadline(
+            deadline_id=deadline_id(case_id, kind, subject),
+            case_id=case_id,
+            kind=kind,
+            subject=subject,
+            start_on=start,
+            base_days=days,
+            extension_days=0,
+            due_on=due.due,
+            profile=ref,
+            calendar_version=due.calendar_version,
+            provisional=due.provisional,
+            status=status,
+            enforced=enforced,
+            count_start=p.count_receipt_day,
+            cause=cause,
+            trace=due.trace,
+            **extra,
+        )
+
+    # the answer deadline
+    start, start_cause = restart if restart else received
+    pauses = tuple(
+        Pause(k.started_on, k.replied_on, k.cause.id, k.cause.type, k.replied_by.id if k.replied_by else None)
+        for k in consultations.values()
+    )
+    ext = sum(n for _, n in extensions)
+    due = answer_due(start, p, calendar, pauses=pauses, extension_days=ext)
+    status_cause, since = None, None
+    if closed_status:
+        status, status_cause = closed_status, closed
+    elif clarification is not None and clarification["met"] is None:
+        status, status_cause, since = SUSPENDED, clarification["cause"], clarification["on"]
+        due = replace(due, due=None, trace=(), paused_by=None)
+    elif due.due is None:
+        status = PAUSED
+        if due.paused_by:
+            status_cause = Cause(due.paused_by.cause_id, due.paused_by.cause_type)
+            since = due.paused_by.start
+    else:
+        status = RUNNING
+    answer = make("answer", None, start, p.answer_days, due, status, True, last,
+                  pauses=pauses, extensions=tuple(extensions), status_cause=status_cause, status_since=since,
+                  restarted_by=restart[1] if restart else None)  # fmt: skip
+    out.append(replace(answer, extension_days=ext))
+
+    # the latest day to ask for a correction (informational)
+    first_received, first_cause = received
+    due = clarification_notice_due(first_received, p, calendar)
+    status = MET if clarification else (closed_status or RUNNING)
+    out.append(make("clarification_notice", None, first_received, p.clarification_notice_days, due,
+                    status, False, first_cause))  # fmt: skip
+
+    if clarification is not None:
+        due = calendar.add_working_days(
+            clarification["on"], clarification["days"], count_start=p.count_receipt_day
+        )
+        status = MET if clarification["met"] else (closed_status or RUNNING)
+        out.append(make("correction_period", None, clarification["on"], clarification["days"], due,
+                        status, True, clarification["met"] or clarification["cause"]))  # fmt: skip
+
+    for dept, a in departments.items():
+        days = a["days"] if a["days"] is not None else p.department_feedback_days
+        if days is None:
+            continue
+        due = calendar.add_working_days(a["on"], days, count_start=p.count_receipt_day)
+        status = MET if a["met"] else (closed_status or RUNNING)
+        out.append(
+            make("department_feedback", dept, a["on"], days, due, status, True, a["met"] or a["cause"])
+        )
+
+    for k in consultations.values():
+        due = calendar.add_working_days(k.started_on, k.reply_days, count_start=p.count_receipt_day)
+        status = MET if k.replied_by else (closed_status or RUNNING)
+        out.append(make("consultation_reply", k.id, k.started_on, k.reply_days, due, status, True,
+                        k.replied_by or k.cause))  # fmt: skip
+    return out
+
+
+# --- the events the clock records ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the log already says about one deadline (notify's projection keeps it)."""
+
+    status: str  # none | running | suspended
+    due_on: date | None
+    provisional: bool | None
+    set_count: int
+    set_seq: int | None
+    warned_for: date | None
+    breached: bool
+
+
+def next_record(d: Deadline, r: Recorded, *, now: datetime) -> Envelope | None:
+    """The event that brings the log up to the computation, if any (deadline-set / -suspended)."""
+    if d.status == RUNNING and d.due_on is not None:
+        if r.status == RUNNING and r.due_on == d.due_on and r.provisional == d.provisional:
+            return None
+        body = DeadlineSet(
+            case_id=d.case_id,
+            deadline_id=d.deadline_id,
+            kind=d.kind,
+            start_on=d.start_on,
+            working_days=d.working_days,
+            due_on=d.due_on,
+            profile=d.profile,
+            calendar_version=d.calendar_version,
+            provisional=d.provisional,
+        )
+        # the n-th recording of a deadline is one event, however many replicas or retries emit it
+        purpose = f"set:{r.set_count + 1}:{d.due_on}:{d.calendar_version}:{d.provisional}"
+        return _event(body, d, purpose, now)
+    if d.status in (SUSPENDED, PAUSED) and r.status == RUNNING:
+        reason = "clarification" if d.status == SUSPENDED else "consultation"
+        body = DeadlineSuspended(
+            case_id=d.case_id,
+            deadline_id=d.deadline_id,
+            kind=d.kind,
+            reason=reason,
+            since=d.status_since,
+            cause_event_id=d.status_cause.id if d.status_cause else None,
+        )
+        return _event(body, d, f"suspended:{r.set_seq or 0}", now)
+    return None
+
+
+def needs_warning(d: Deadline, r: Recorded, today: date, warn_days: int, calendar: WorkingCalendar) -> bool:
+    if not (d.enforced and d.status == RUNNING and r.status == RUNNING and d.due_on == r.due_on):
+        return False
+    if r.breached or r.warned_for == d.due_on or d.due_on is None or today > d.due_on:
+        return False
+    return today >= warn_on(d.due_on, warn_days, calendar)
 
 
 def is_breached(due_on: date, today: date, answered: bool) -> bool:
@@ -45,41 +455,35 @@ def is_breached(due_on: date, today: date, answered: bool) -> bool:
     return not answered and today > due_on
 
 
-@dataclass(frozen=True)
-class Deadline:
-    deadline_id: str
-    case_id: str
-    kind: str
-    start_on: date
-    working_days: int
-    due_on: date
-    profile: str
-    calendar_version: str
-    provisional: bool
-
-
-def deadline_set(d: Deadline, *, now: datetime, cause: str) -> Envelope:
-    body = DeadlineSet(
+def deadline_warning(d: Deadline, *, today: date, warn_days: int, calendar: WorkingCalendar,
+                     now: datetime) -> Envelope:  # fmt: skip
+    assert d.due_on is not None
+    body = DeadlineWarning(
         case_id=d.case_id,
         deadline_id=d.deadline_id,
         kind=d.kind,
-        start_on=d.start_on,
-        working_days=d.working_days,
         due_on=d.due_on,
-        profile=d.profile,
-        calendar_version=d.calendar_version,
-        provisional=d.provisional,
+        working_days_left=calendar.working_days_between(today, d.due_on),
+        warn_days=warn_days,
     )
-    # the same computation is one event, however many replicas or retries emit it
-    eid = derived_id(d.deadline_id, f"set:{d.due_on}:{d.calendar_version}")
-    return make_event(
-        body, aggregate_id=d.case_id, actor=CLOCK, event_id=eid, causation_id=cause, time=now
-    )
+    return _event(body, d, f"warning:{d.due_on}", now)
 
 
 def deadline_breached(d: Deadline, *, now: datetime) -> Envelope:
+    """Once per deadline: the id derives from the deadline alone."""
+    assert d.due_on is not None
     body = DeadlineBreached(
         case_id=d.case_id, deadline_id=d.deadline_id, kind=d.kind, due_on=d.due_on, detected_at=now
     )
-    eid = derived_id(d.deadline_id, f"breached:{d.due_on}")
-    return make_event(body, aggregate_id=d.case_id, actor=CLOCK, event_id=eid, time=now)
+    return _event(body, d, "breached", now)
+
+
+def _event(body: Any, d: Deadline, purpose: str, now: datetime) -> Envelope:
+    return make_event(
+        body,
+        aggregate_id=d.case_id,
+        actor=CLOCK,
+        event_id=derived_id(d.deadline_id, purpose),
+        causation_id=d.cause.id,
+        time=now,
+    )

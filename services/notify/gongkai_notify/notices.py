@@ -1,0 +1,96 @@
+"""Notices (DOMAIN.md §9): what notify sends, to whom, rendered in Chinese from Jinja2 templates.
+
+Review writes its letters (补正告知书, 延期答复告知书, 征求意见书, 答复, 公开告知) and carries them in its
+events: they are delivered as they are. Notify renders its own: the receipt (登记回执), deadline
+warnings, breach escalation to the office head, and the staff notice of a recomputed deadline.
+
+A notice's id derives from the event that caused it, its kind and audience, so however often the
+event is seen the notice is one; deliveries derive from the notice, channel and address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from gongkai_shared.envelope import derived_id
+
+_ENV = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    undefined=StrictUndefined,
+    autoescape=False,  # plain text notices
+    keep_trailing_newline=True,
+)
+
+KIND_LABELS = {
+    "answer": "答复期限",
+    "clarification_notice": "补正告知期限",
+    "correction_period": "申请人补正期限",
+    "department_feedback": "部门反馈期限",
+    "consultation_reply": "征求意见答复期限",
+    "fee_payment": "缴费期限",
+}
+
+# review's events that carry a letter, and who the letter is for
+LETTER_EVENTS = {
+    "clarification-requested": "applicant",
+    "extension-approved": "applicant",
+    "answer-sent": "applicant",
+    "consultation-started": "party",
+    "public-interest-override": "party",
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    notice_id: str
+    kind: str
+    audience: str  # applicant | party | staff | head
+    email: str | None
+    title: str
+    body: str
+
+
+def render(template: str, **values: Any) -> tuple[str, str]:
+    """(title, body): the first line of the rendered template is the title."""
+    text = _ENV.get_template(f"{template}.txt.j2").render(**values)
+    title, _, body = text.partition("\n\n")
+    return title.strip(), body.strip() + "\n"
+
+
+def notice_id(cause_event_id: str, kind: str, audience: str) -> str:
+    return derived_id(cause_event_id, f"notice:{kind}:{audience}")
+
+
+def delivery_id(nid: str, channel: str, address: str) -> str:
+    return derived_id(nid, f"delivery:{channel}:{address}")
+
+
+def make(cause_event_id: str, kind: str, audience: str, email: str | None, template: str,
+         **values: Any) -> Notice:  # fmt: skip
+    title, body = render(template, **values)
+    return Notice(notice_id(cause_event_id, kind, audience), kind, audience, email or None, title, body)
+
+
+def letter_notice(
+    cause_event_id: str, event_name: str, letter: dict[str, Any], applicant_email: str | None
+) -> Notice:
+    audience = LETTER_EVENTS[event_name]
+    if audience == "applicant":
+        email = applicant_email
+    else:  # a party: its address is the letter's recipient when that is an e-mail address
+        email = letter["recipient"] if "@" in letter.get("recipient", "") else None
+    return make(
+        cause_event_id, letter["kind"], audience, email, "letter", title=letter["title"], body=letter["body"]
+    )
+
+
+def mask(address: str) -> str:
+    """An e-mail address as events show it: enough to recognise, not to harvest."""
+    if "@" not in address:
+        return address
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
