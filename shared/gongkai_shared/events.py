@@ -178,6 +178,14 @@ class RequestReceived(EventBody):
     entered_at: datetime
 
 
+@event("withdrawal-requested", context="intake")
+class WithdrawalRequested(EventBody):
+    """The applicant withdrew the application (by tracking code); review closes the case."""
+
+    case_id: str
+    reason: str
+
+
 # --- review ------------------------------------------------------------------------------
 
 

@@ -219,3 +219,19 @@ async def test_sign_off_rules_and_state_errors(system: System) -> None:
         "withdraw",
     }
     assert [t["event"] for t in case["trail"]][:2] == ["request-received", "case-registered"]
+
+
+async def test_the_applicant_withdraws_with_the_tracking_code(system: System) -> None:
+    received = await apply(system)
+    await command(system, received["case_id"], "register", {}, "registrar")
+    url = f"/api/v1/applications/{received['tracking_code']}/withdrawal"
+    r = await system.clients["intake"].post(url, json={"reason": "已通过其他途径获得"})
+    assert r.status_code == 202, r.text
+    [withdrawn] = await wait_for_event(system, f"foi.review.{received['case_id']}.>", "application-withdrawn")
+    assert withdrawn.envelope.causationid == r.json()["event_id"]
+    assert withdrawn.envelope.actorrole == "applicant"
+    view = await tracked(system, received)
+    assert view["status"] == "withdrawn"
+    again = await system.clients["intake"].post(url, json={"reason": "再次撤回"})
+    assert again.status_code == 409
+    assert (await case_view(system, received["case_id"]))["status"] == "withdrawn"

@@ -10,15 +10,16 @@ from datetime import date, datetime
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
-from gongkai_shared.envelope import Actor, derived_id, sha256_hex
+from gongkai_shared.commands import CommandRejected, execute
+from gongkai_shared.envelope import Actor, Envelope, derived_id, sha256_hex
 from gongkai_shared.eventstore import ConcurrencyConflict
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.web import error_body
 
 from . import queries
-from .domain import Apply, InvalidApplication, receive
+from .domain import Apply, InvalidApplication, receive, request_withdrawal
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications 申请"])
 
@@ -108,3 +109,32 @@ async def track(
     if found is None:
         raise HTTPException(404, "未找到该查询码对应的申请 (no application with this tracking code)")
     return found
+
+
+class Withdrawal(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field(min_length=1, max_length=2000, description="撤回理由")
+
+
+@router.post("/{tracking_code}/withdrawal", status_code=202, summary="撤回申请")
+async def withdraw(tracking_code: str, body: Withdrawal, request: Request) -> dict:
+    """The applicant withdraws; the office's review closes the case (a reaction)."""
+    rt = _runtime(request)
+    found = await queries.case_by_tracking_hash(rt.pool, tracking_hash(tracking_code))
+    if found is None:
+        raise HTTPException(404, "未找到该查询码对应的申请 (no application with this tracking code)")
+    case_id = found["case_id"]
+
+    def decide(status: str) -> Envelope:
+        now = request.app.state.clock.now()
+        return request_withdrawal(status, case_id=case_id, reason=body.reason, actor=APPLICANT, now=now)
+
+    async def load() -> tuple[str, int]:
+        row = await queries.case_by_tracking_hash(rt.pool, tracking_hash(tracking_code))
+        return row["status"], row["last_seq"]
+
+    try:
+        stored = await execute(rt, case_id, load, decide)
+    except CommandRejected as e:
+        raise HTTPException(409, str(e)) from None
+    return {"case_id": case_id, "event": stored.name, "event_id": stored.id, "sequence": stored.seq}

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gongkai_shared.decisions import CommandRejected
 from gongkai_shared.envelope import Actor, Envelope
 from gongkai_shared.events import (
     Applicant,
@@ -18,6 +19,7 @@ from gongkai_shared.events import (
     Delivery,
     Form,
     RequestReceived,
+    WithdrawalRequested,
     make_event,
 )
 
@@ -84,3 +86,14 @@ def receive(
         entered_at=now,
     )
     return make_event(body, aggregate_id=case_id, actor=actor, event_id=event_id, time=now)
+
+
+CLOSED = {"answered", "abandoned", "withdrawn"}
+
+
+def request_withdrawal(status: str, *, case_id: str, reason: str, actor: Actor, now: datetime) -> Envelope:
+    """撤回申请: possible until the case is closed."""
+    if status in CLOSED:
+        raise CommandRejected(f"申请已办结，不能撤回 (the application is {status})")
+    body = WithdrawalRequested(case_id=case_id, reason=reason)
+    return make_event(body, aggregate_id=case_id, actor=actor, time=now)

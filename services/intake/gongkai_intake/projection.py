@@ -33,6 +33,7 @@ VISIBLE: dict[str, tuple[str | None, Detail]] = {
     ),
     "application-abandoned": ("abandoned", lambda d: {"reason": d["reason"]}),
     "application-withdrawn": ("withdrawn", lambda d: {}),
+    "withdrawal-requested": (None, lambda d: {"reason": d["reason"]}),
     "deadline-breached": (None, lambda d: {"due_on": d["due_on"]}),
     # the skeleton's decisions without sign-off were the answer
     "review-approved": (None, lambda d: {"outcome": d["outcome"]}),

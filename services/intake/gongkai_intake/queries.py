@@ -31,6 +31,7 @@ EVENT_LABELS = {
     "answer-sent": "已答复",
     "application-abandoned": "视为放弃申请",
     "application-withdrawn": "申请已撤回",
+    "withdrawal-requested": "申请人撤回申请",
 }
 
 
@@ -63,3 +64,9 @@ async def application_by_tracking_hash(pool: asyncpg.Pool, digest: str) -> dict 
             for h in history
         ],
     }
+
+
+async def case_by_tracking_hash(pool: asyncpg.Pool, digest: str) -> asyncpg.Record | None:
+    return await pool.fetchrow(
+        "SELECT case_id, status, last_seq FROM applications WHERE tracking_hash = $1", digest
+    )

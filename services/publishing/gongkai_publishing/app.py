@@ -6,24 +6,21 @@ from fastapi import FastAPI
 
 from gongkai_shared.app import build_app
 from gongkai_shared.clock import Clock
+from gongkai_shared.reactions import run_reactions
 from gongkai_shared.runtime import Runtime
 
 from .api import router
 from .projection import CatalogProjection
 from .settings import PublishingSettings
-from .subscribers import ReactionStatus, run_reactions
+from .subscribers import approvals
 
 
 def create_app(settings: PublishingSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or PublishingSettings()
     clock = clock or Clock()
-    status = ReactionStatus()
 
     async def start_reactions(rt: Runtime, app: FastAPI) -> None:
-        rt.spawn(run_reactions(rt, settings, clock, status), "reactions")
-        rt.extra_checks.append(
-            lambda: ("reaction:review-approved", status.healthy, str(status.failing or ""))
-        )
+        rt.spawn(run_reactions(rt, [approvals(rt, settings, clock)]), "reactions")
 
     return build_app(
         service="publishing",

@@ -1,4 +1,4 @@
-"""Publishing's reaction to ``review-approved``: a FastStream subscriber with explicit acks.
+"""Publishing's reaction to ``review-approved`` (a shared FastStream reaction, explicit acks).
 
 The ack policy is MANUAL (never FastStream's default, which terminates a message whose
 handler raised and so skips it forever): a success acks; a failure is recorded and nak'd with
@@ -9,18 +9,12 @@ derive from the approval event's id.
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import structlog
-from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker, PullSub
-from faststream.nats.annotations import NatsMessage
-from nats.js.api import ConsumerConfig
 
 from gongkai_shared.clock import OFFICE_TZ, Clock
 from gongkai_shared.envelope import Envelope
 from gongkai_shared.events import ReviewApproved, parse_body
+from gongkai_shared.reactions import Reaction
 from gongkai_shared.runtime import Runtime
 
 from .domain import Refusal, format_index, item_id_for, publish, refuse, refused_by, should_publish
@@ -28,17 +22,6 @@ from .settings import PublishingSettings
 
 log = structlog.get_logger(__name__)
 DURABLE = "publishing-on-review-approved"
-
-
-class ReactionStatus:
-    """What operators see of the reaction: the event it is stuck on, if any."""
-
-    def __init__(self) -> None:
-        self.failing: dict[str, dict[str, Any]] = {}
-
-    @property
-    def healthy(self) -> bool:
-        return all(f["attempts"] < 5 for f in self.failing.values())
 
 
 async def allocate_index(
@@ -102,48 +85,10 @@ async def on_review_approved(
     return stored.seq
 
 
-async def run_reactions(
-    rt: Runtime, settings: PublishingSettings, clock: Clock, status: ReactionStatus
-) -> None:
-    broker = NatsBroker(settings.nats_url, logger=None)
+def approvals(rt: Runtime, settings: PublishingSettings, clock: Clock) -> Reaction:
+    async def handle(event: Envelope, seq: int) -> None:
+        # the refusal register must include every refusal logged before this approval
+        await rt.wait_for(seq - 1, timeout=30)
+        await on_review_approved(rt, settings, clock, event)
 
-    @broker.subscriber(
-        "foi.review.*.review-approved",
-        stream=JStream(settings.stream, declare=False),
-        durable=DURABLE,
-        pull_sub=PullSub(batch_size=1, timeout=1.0),
-        config=ConsumerConfig(ack_wait=60, max_deliver=-1),
-        ack_policy=AckPolicy.MANUAL,
-    )
-    async def handle(msg: NatsMessage) -> None:
-        raw = msg.raw_message
-        try:
-            event = Envelope.from_bytes(raw.data)
-            # the register must include every refusal logged before this approval
-            await rt.wait_for(raw.metadata.sequence.stream - 1, timeout=30)
-            with structlog.contextvars.bound_contextvars(event_id=event.id, case_id=event.subject):
-                await on_review_approved(rt, settings, clock, event)
-        except Exception as e:
-            attempts = raw.metadata.num_delivered
-            status.failing[raw.subject] = {
-                "attempts": attempts,
-                "error": f"{type(e).__name__}: {e}",
-            }
-            delay = min(0.5 * 2**attempts, settings.reaction_max_backoff)
-            log.error(
-                "reaction_failed",
-                subject=raw.subject,
-                attempts=attempts,
-                error=str(e),
-                retry_in=delay,
-            )
-            await msg.nack(delay=delay)
-            return
-        status.failing.pop(raw.subject, None)
-        await msg.ack()
-
-    await broker.start()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await broker.stop()
+    return Reaction("foi.review.*.review-approved", DURABLE, handle, settings.reaction_max_backoff)

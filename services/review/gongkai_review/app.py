@@ -7,14 +7,23 @@ from fastapi import FastAPI
 from gongkai_shared.app import build_app
 from gongkai_shared.calendar import WorkingCalendar
 from gongkai_shared.clock import Clock
+from gongkai_shared.reactions import run_reactions
+from gongkai_shared.runtime import Runtime
 
 from .api import router
 from .projection import CasesProjection
 from .settings import ReviewSettings
+from .subscribers import withdrawals
 
 
 def create_app(settings: ReviewSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or ReviewSettings()
+    clock = clock or Clock()
+    calendar = WorkingCalendar()
+
+    async def start_reactions(rt: Runtime, app: FastAPI) -> None:
+        rt.spawn(run_reactions(rt, [withdrawals(rt, clock, calendar)]), "reactions")
+
     app = build_app(
         service="review",
         title="Gongkai review 依申请公开办理",
@@ -22,7 +31,8 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
         routers=[router],
         projections=lambda rt: [CasesProjection()],
         clock=clock,
+        on_start=start_reactions,
     )
     app.state.settings = settings
-    app.state.calendar = WorkingCalendar()
+    app.state.calendar = calendar
     return app
