@@ -54,7 +54,7 @@ async def test_clarification_then_answer_the_applicant_sees_each_notice(
     await command(system, case_id, "clarification", {"items": ["请提供文件的文号", "请说明年份"]}, "reviewer")
     view = await tracked(system, received)
     assert view["status"] == "clarification_requested"
-    notice = view["history"][-1]["detail"]
+    [notice] = [h["detail"] for h in view["history"] if h["event"] == "clarification-requested"]
     assert notice["items"] == ["请提供文件的文号", "请说明年份"] and "补正" in notice["letter"]["title"]
 
     clock.set(datetime(2026, 3, 9, 2, 0, tzinfo=UTC))
@@ -71,9 +71,8 @@ async def test_clarification_then_answer_the_applicant_sees_each_notice(
     await sign_and_answer(system, case_id, DISCLOSE)
     view = await tracked(system, received)
     assert view["status"] == "answered" and view["outcome"] == "disclose"
-    assert "予以公开" in view["history"][-1]["detail"]["letter"]["body"] or any(
-        "予以公开" in h["detail"].get("letter", {}).get("body", "") for h in view["history"]
-    )
+    [answered] = [h for h in view["history"] if h["event"] == "answer-sent"]
+    assert "予以公开" in answered["detail"]["letter"]["body"]
     assert [e.name for e in await events_named(system, "published")] == ["published"]
 
 
@@ -125,8 +124,8 @@ async def test_extension_by_the_office_head_within_the_profile_limit(system: Sys
     await command(system, case_id, "extension", body, "approver")
     await command(system, case_id, "extension", body, "approver", expect=409)  # only once
     view = await tracked(system, received)
-    assert view["history"][-1]["event"] == "extension-approved"
-    assert "延长20个工作日" in view["history"][-1]["detail"]["letter"]["body"]
+    [extended] = [h for h in view["history"] if h["event"] == "extension-approved"]
+    assert "延长20个工作日" in extended["detail"]["letter"]["body"]
 
 
 async def test_partial_disclosure_publishes_only_the_disclosed_part_and_registers_the_rest(
@@ -178,7 +177,8 @@ async def test_not_held_referral_names_the_responsible_agency(system: System) ->
     await sign_and_answer(system, received["case_id"], draft)
     view = await tracked(system, received)
     assert view["status"] == "answered" and view["outcome"] == "not_held"
-    letter = view["history"][-1]["detail"]["letter"]["body"]
+    [answered] = [h for h in view["history"] if h["event"] == "answer-sent"]
+    letter = answered["detail"]["letter"]["body"]
     assert "市自然资源和规划局负责公开" in letter and "第三十六条第（四）项" in letter
 
 

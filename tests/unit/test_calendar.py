@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from gongkai_shared.calendar import WorkingCalendar
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from gongkai_shared.calendar import WorkingCalendar
 
 CAL = WorkingCalendar()
 FIRST_UNSEEDED = CAL.seeded_years[-1] + 1

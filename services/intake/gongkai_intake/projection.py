@@ -88,6 +88,9 @@ class ApplicationsProjection:
         if event.name in ("review-approved", "decision-recorded"):
             status = "answered"
         if event.name == "deadline-breached":
+            if d.get("kind") != "answer":  # the office's own internal deadlines
+                await self._bump(conn, case_id, event.seq)
+                return
             await conn.execute("UPDATE applications SET overdue=true WHERE case_id=$1", case_id)
         if status:
             outcome = d.get("outcome")

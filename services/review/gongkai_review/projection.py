@@ -82,7 +82,7 @@ class CasesProjection:
         elif event.name == "deadline-set" and env.data.get("kind") == "answer":
             due = date.fromisoformat(env.data["due_on"])
             await conn.execute("UPDATE cases SET answer_due=$2 WHERE case_id=$1", state.case_id, due)
-        elif event.name == "deadline-breached":
+        elif event.name == "deadline-breached" and env.data.get("kind") == "answer":
             await conn.execute("UPDATE cases SET overdue=true WHERE case_id=$1", state.case_id)
         if event.context == "review" or event.name in TRAIL:
             await self._trail(conn, event)
