@@ -235,3 +235,44 @@ async def test_the_applicant_withdraws_with_the_tracking_code(system: System) ->
     again = await system.clients["intake"].post(url, json={"reason": "再次撤回"})
     assert again.status_code == 409
     assert (await case_view(system, received["case_id"]))["status"] == "withdrawn"
+
+
+async def test_clarification_restarts_the_answer_clock_and_a_consultation_pauses_it(
+    nats_url: str, database_url: str, clock: FakeClock
+) -> None:
+    """Through the review API, with notify running: the answer deadline stops while the applicant
+    corrects, runs 20 working days anew from the corrected application, and a consultation's days
+    are not counted."""
+    system = await System(nats_url, database_url, clock=clock, notify={"tick_seconds": 0.1}).start()
+    try:
+        received = await apply(system)  # 2026-03-02: due 2026-03-30
+        case_id = received["case_id"]
+
+        async def answer_due() -> str | None:
+            await system.settle()
+            r = await system.clients["notify"].get(
+                "/api/v1/deadlines", params={"case_id": case_id}, headers=System.token("auditor")
+            )
+            [answer] = [d for d in r.json()["deadlines"] if d["kind"] == "answer"]
+            return answer["due_on"]
+
+        [first] = await wait_for_event(system, f"foi.notify.{case_id}.>", "deadline-set")
+        assert first.envelope.data["due_on"] == "2026-03-30"
+        await command(system, case_id, "register", {}, "registrar")
+        await command(system, case_id, "clarification", {"items": ["请提供文号"]}, "reviewer")
+        clock.set(datetime(2026, 3, 9, 2, 0, tzinfo=UTC))
+        corrected = {"received_on": "2026-03-09", "summary": "已补正"}
+        await command(system, case_id, "clarification/received", corrected, "registrar")
+        await wait_for_count(system, "deadline-set", 2)
+        assert await answer_due() == "2026-04-07"  # 20 working days from 03-09 (清明 04-06 off)
+
+        await command(system, case_id, "consultations", THIRD_PARTY, "reviewer")
+        clock.set(datetime(2026, 3, 12, 2, 0, tzinfo=UTC))
+        [cid] = (await case_view(system, case_id))["state"]["consultations"]
+        reply = {"consultation_id": cid, "reply": "consent"}
+        await command(system, case_id, "consultations/reply", reply, "reviewer")
+        await wait_for_count(system, "deadline-set", 3)
+        due = await answer_due()
+        assert due == "2026-04-10"  # 03-10, 03-11, 03-12 (paused) not counted: three working days later
+    finally:
+        await system.stop()
