@@ -123,9 +123,7 @@ class Gateway:
             return error(502, f"service {svc} is not running")
         return await self.forward(request, svc, base, forward_path, prefix)
 
-    async def forward(
-        self, request: Request, svc: str, base: str, path: str, prefix: str
-    ) -> Response:
+    async def forward(self, request: Request, svc: str, base: str, path: str, prefix: str) -> Response:
         assert self.client is not None
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
         client_host = request.client.host if request.client else ""
@@ -196,8 +194,7 @@ class Gateway:
 
 def landing_page() -> str:
     items = "\n".join(
-        f'      <li><a href="/{svc}/docs">{escape(title)}</a>'
-        f' · <a href="/{svc}/readyz">状态</a></li>'
+        f'      <li><a href="/{svc}/docs">{escape(title)}</a> · <a href="/{svc}/readyz">状态</a></li>'
         for svc, title in SERVICE_TITLES.items()
     )
     return f"""<!doctype html>

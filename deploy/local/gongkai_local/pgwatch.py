@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether a process with this id exists."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -25,7 +26,7 @@ def _alive(pid: int) -> bool:
 
 def main() -> None:
     supervisor, pgdata = int(sys.argv[1]), Path(sys.argv[2])
-    while _alive(supervisor) and os.getppid() == supervisor:
+    while alive(supervisor) and os.getppid() == supervisor:
         time.sleep(0.5)
     from .postgres import stop_postgres
 

@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
+from .pgwatch import alive
+
 with warnings.catch_warnings():
     # platformdirs warns when XDG_RUNTIME_DIR is unset (pgserver then uses /tmp/runtime-<uid>).
     warnings.simplefilter("ignore")
@@ -49,16 +51,8 @@ def _forget_dead_handles(pgdata: Path) -> None:
         pids = json.loads(handles.read_text())
     except ValueError:
         pids = []
-    handles.write_text(json.dumps([p for p in pids if _alive(p)]))
+    handles.write_text(json.dumps([p for p in pids if alive(p)]))
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 

@@ -200,10 +200,7 @@ async def run(data_dir: Path, port: int) -> int:
         say(f"Gongkai is up: {url}  (政府信息公开)")
         say(f"  catalogue: {url}/api/v1/catalog   docs: {url}/intake/docs, /review/docs, ...")
         say(f"  logs: {supervisor.logs}/  (nats.log, postgres.log, <service>.log)")
-        say(
-            "  administrator token: "
-            f"GONGKAI_DATA_DIR={data_dir} uv run gongkai users add NAME --role admin"
-        )
+        say(f"  administrator token: GONGKAI_DATA_DIR={data_dir} uv run gongkai users add NAME --role admin")
         say("  Ctrl-C stops everything.")
         code = await supervisor.watch()
     except asyncio.CancelledError:
