@@ -26,6 +26,10 @@ API_ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/v1/catalog", "publishing"),
     ("/api/v1/deadlines", "notify"),
     ("/api/v1/calendar", "notify"),
+    ("/api/v1/notices", "notify"),
+    ("/apply", "intake"),
+    ("/track", "intake"),
+    ("/static", "intake"),
 )
 
 HOP_BY_HOP = {
@@ -213,6 +217,8 @@ def landing_page() -> str:
 <body>
   <h1>政府信息公开 Gongkai</h1>
   <p>依申请公开与主动公开的办理系统（本地运行）。</p>
+  <h2>申请人</h2>
+  <p><a href="/apply">提交政府信息公开申请</a> · <a href="/track">查询办理进度</a></p>
   <h2>公开目录</h2>
   <p><a href="/api/v1/catalog">政府信息公开目录 /api/v1/catalog</a></p>
   <h2>服务接口文档</h2>

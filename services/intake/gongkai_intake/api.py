@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from gongkai_shared.clock import Clock
 from gongkai_shared.commands import CommandRejected, execute
 from gongkai_shared.envelope import Actor, Envelope, derived_id, sha256_hex
 from gongkai_shared.eventstore import ConcurrencyConflict
@@ -58,30 +59,32 @@ async def apply(
     idempotency_key: str | None = Header(default=None, max_length=200),
 ) -> Accepted | JSONResponse:
     """Submit an application. ``Idempotency-Key`` makes a retried submission one case."""
-    rt = _runtime(request)
-    clock = request.app.state.clock
-    now = clock.now()
+    try:
+        return await submit(_runtime(request), request.app.state.clock, cmd, idempotency_key)
+    except InvalidApplication as e:
+        body = error_body(
+            422, "申请内容不符合要求 (invalid application)", [{"field": e.field, "message": str(e)}]
+        )
+        return JSONResponse(body, 422)
+
+
+async def submit(rt: Runtime, clock: Clock, cmd: Apply, idempotency_key: str | None) -> Accepted:
+    """Append ``request-received`` for a new case (raises InvalidApplication, HTTPException 409)."""
     if idempotency_key:
         case_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"gongkai:application:{idempotency_key}"))
         event_id = derived_id(case_id, "request-received")
     else:
         case_id, event_id = str(uuid.uuid4()), None
     code = new_tracking_code(rt.settings.auth_secret, idempotency_key)
-    try:
-        event = receive(
-            cmd,
-            case_id=case_id,
-            tracking_hash=tracking_hash(code),
-            today=clock.today(),
-            now=now,
-            actor=APPLICANT,
-            event_id=event_id,
-        )
-    except InvalidApplication as e:
-        body = error_body(
-            422, "申请内容不符合要求 (invalid application)", [{"field": e.field, "message": str(e)}]
-        )
-        return JSONResponse(body, 422)
+    event = receive(
+        cmd,
+        case_id=case_id,
+        tracking_hash=tracking_hash(code),
+        today=clock.today(),
+        now=clock.now(),
+        actor=APPLICANT,
+        event_id=event_id,
+    )
     try:
         stored = await rt.store.append(event, "intake", expected_seq=0)
     except ConcurrencyConflict:

@@ -8,6 +8,7 @@ from gongkai_shared.app import build_app
 from gongkai_shared.clock import Clock
 
 from .api import router
+from .pages import router as pages
 from .projection import ApplicationsProjection
 from .settings import IntakeSettings
 
@@ -17,7 +18,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         service="intake",
         title="Gongkai intake 申请受理",
         settings=settings or IntakeSettings(),
-        routers=[router],
+        routers=[router, pages],
         projections=lambda rt: [ApplicationsProjection()],
         clock=clock,
     )

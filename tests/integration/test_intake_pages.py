@@ -1,0 +1,58 @@
+"""Applicants' pages in Simplified Chinese: the form appends what the API appends, or explains."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.harness import System
+
+FORM = {
+    "name": "赵六",
+    "type": "public_interest_org",
+    "email": "zhao@example.org",
+    "description": "2025年度本区养老机构监督检查结果",
+    "form": "electronic",
+    "delivery": "email",
+}
+
+
+@pytest.fixture
+async def intake(nats_url: str, database_url: str):
+    system = await System(nats_url, database_url).start("intake")
+    yield system
+    await system.stop()
+
+
+async def test_the_form_is_in_chinese_and_a_submission_is_received(intake: System) -> None:
+    client = intake.clients["intake"]
+    page = await client.get("/apply")
+    assert page.status_code == 200 and "政府信息公开申请表" in page.text and 'lang="zh-CN"' in page.text
+
+    r = await client.post("/apply", data=FORM)
+    assert r.status_code == 201 and "申请已提交" in r.text
+    code = re.search(r'class="code">([A-Z2-7]{24})<', r.text).group(1)
+    [event] = await intake.runtime("intake").store.history(
+        (await client.get(f"/api/v1/applications/{code}", params={"min_seq": 1})).json()["case_id"]
+    )
+    assert (
+        event.name == "request-received" and event.envelope.data["applicant"]["type"] == "public_interest_org"
+    )
+
+    tracked = await client.get(f"/track/{code}")
+    assert tracked.status_code == 200 and "办理过程" in tracked.text and "收到申请" in tracked.text
+    assert (await client.get("/track", params={"code": code.lower()})).headers["location"] == f"/track/{code}"
+
+
+async def test_a_bad_form_explains_each_field_and_appends_nothing(intake: System) -> None:
+    r = await intake.clients["intake"].post("/apply", data={**FORM, "name": "", "email": "不是邮箱"})
+    assert r.status_code == 422
+    assert "申请人姓名或名称" in r.text and "电子邮箱" in r.text
+    assert "2025年度本区养老机构监督检查结果" in r.text  # what was typed is kept
+    assert await intake.runtime("intake").store.last_seq() == 0
+
+
+async def test_an_unknown_code_is_a_polite_404(intake: System) -> None:
+    r = await intake.clients["intake"].get("/track/AAAAAAAAAAAAAAAAAAAAAAAA")
+    assert r.status_code == 404 and "未找到" in r.text and "<script" not in r.text
