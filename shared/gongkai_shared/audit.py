@@ -7,7 +7,8 @@
 - **Consistency**: the subject names the envelope's aggregate and type, ``Nats-Msg-Id`` its id.
 - **Checkpoint**: an export ends with the RFC 6962 Merkle tree hash of all events' bytes, so a
   change to the last event of a case (which no later ``prevhash`` covers) is caught as well.
-  Signing that checkpoint (Ed25519, C2SP tlog-checkpoint) comes with the audit issue.
+- **Signed checkpoints** (``checkpoint.py``): against a checkpoint an auditor already holds, the
+  first *size* events must still have the signed root: no rewrite, no truncation.
 """
 
 from __future__ import annotations
@@ -198,3 +199,24 @@ def verify_export(path: Path) -> Report:
 def iter_lines(report: Report) -> Iterator[str]:
     for p in report.problems:
         yield f"FAIL {p}"
+
+
+def check_checkpoint(records: list[Record], size: int, root: str) -> list[Problem]:
+    """Problems if the log's first ``size`` events are not the ones a signed checkpoint covers."""
+    if len(records) < size:
+        return [
+            Problem(
+                None,
+                None,
+                f"the log holds {len(records)} events, the signed checkpoint {size}: events were removed",
+            )
+        ]
+    if merkle_root([r.data for r in records[:size]]) != root:
+        return [
+            Problem(
+                None,
+                None,
+                f"the first {size} events no longer have the signed checkpoint's root: the log was rewritten",
+            )
+        ]
+    return []

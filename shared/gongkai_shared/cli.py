@@ -3,7 +3,10 @@
     gongkai users add NAME --role ROLE     print an API token for a staff user
     gongkai audit history CASE_ID          the case's events, in log order, from the stream
     gongkai audit export FILE              the whole log as JSON lines (exact bytes), + checkpoint
-    gongkai audit verify [--from FILE]     hash chains, sequence, immutability settings
+    gongkai audit verify [--from FILE] [--checkpoint NOTE --key VKEY]
+                                           hash chains, sequence, immutability, a signed checkpoint
+    gongkai audit checkpoint [--out FILE]  sign the log's size and Merkle root (Ed25519)
+    gongkai audit key                      the verifier key to give auditors
     gongkai calendar load FILE             load a year's holidays and adjusted working days
 
 Errors are a message naming the problem and a non-zero exit, never a stack trace.
@@ -18,8 +21,10 @@ from pathlib import Path
 
 import nats
 
-from .audit import Record, verify_export, verify_records, write_export
+from .audit import Record, check_checkpoint, read_export, verify_export, verify_records, write_export
 from .auth import Role, issue_token
+from .checkpoint import CheckpointError, Signer
+from .checkpoint import verify as verify_checkpoint
 from .eventstore import EventStore
 from .settings import CliSettings
 
@@ -98,12 +103,53 @@ async def audit_export(settings: CliSettings, path: Path) -> int:
     return 0
 
 
-async def audit_verify(settings: CliSettings, source: Path | None) -> int:
+def _signer(settings: CliSettings) -> Signer:
+    """The office's checkpoint key: GONGKAI_CHECKPOINT_KEY, else ``<data dir>/checkpoint_key``."""
+    if settings.checkpoint_key:
+        return Signer.from_skey(settings.checkpoint_key)
+    path = Path(settings.data_dir) / "checkpoint_key"
+    if path.exists():
+        return Signer.from_skey(path.read_text())
+    signer = Signer.generate(settings.checkpoint_origin)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(signer.skey() + "\n")
+    return signer
+
+
+async def audit_checkpoint(settings: CliSettings, out: Path | None) -> int:
+    store = await _store(settings)
+    try:
+        records = await _all_records(store)
+    finally:
+        await store.nc.close()
+    report = verify_records(records)
+    if not report.ok:
+        raise CliError(f"the log does not verify ({report.problems[0]}): no checkpoint signed")
+    note = _signer(settings).sign(settings.checkpoint_origin, report.events, report.root)
+    if out is not None:
+        out.write_text(note, encoding="utf-8")
+    sys.stdout.write(note)
+    return 0
+
+
+async def audit_verify(
+    settings: CliSettings, source: Path | None, checkpoint: Path | None = None, vkey: str | None = None
+) -> int:
+    signed = None
+    if checkpoint is not None:
+        if not vkey:
+            raise CliError("--checkpoint needs --key (the office's verifier key)")
+        try:
+            signed = verify_checkpoint(checkpoint.read_text(encoding="utf-8"), vkey)
+        except (OSError, CheckpointError) as e:
+            raise CliError(f"checkpoint {checkpoint}: {e}") from None
     if source is not None:
         if not source.exists():
             raise CliError(f"no such file: {source}")
         try:
             report = verify_export(source)
+            records = read_export(source)[0]
         except ValueError as e:
             raise CliError(str(e)) from None
         where = str(source)
@@ -111,7 +157,8 @@ async def audit_verify(settings: CliSettings, source: Path | None) -> int:
         store = await _store(settings)
         try:
             config = await store.stream_settings()
-            report = verify_records(await _all_records(store))
+            records = await _all_records(store)
+            report = verify_records(records)
             if report.events != await store.last_seq():
                 report.problems.append(_problem("the stream holds fewer events than its last sequence"))
         finally:
@@ -122,6 +169,8 @@ async def audit_verify(settings: CliSettings, source: Path | None) -> int:
         if config.max_age or (config.max_msgs or -1) > 0 or (config.max_bytes or -1) > 0:
             report.problems.append(_problem(f"stream {settings.stream}: a limit could drop history"))
         where = f"stream {settings.stream}"
+    if signed is not None:
+        report.problems.extend(check_checkpoint(records, signed.size, signed.root))
     for p in report.problems:
         print(f"FAIL {p}")
     if report.ok:
@@ -267,6 +316,11 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_parser("export", help="the whole log as JSON lines").add_argument("file", type=Path)
     verify = audit.add_parser("verify", help="check hash chains and immutability")
     verify.add_argument("--from", dest="source", type=Path, default=None, help="an export file")
+    verify.add_argument("--checkpoint", type=Path, default=None, help="a signed checkpoint you hold")
+    verify.add_argument("--key", default=None, help="the office's verifier key (gongkai audit key)")
+    cp = audit.add_parser("checkpoint", help="sign a checkpoint of the log (Ed25519, C2SP note)")
+    cp.add_argument("--out", type=Path, default=None)
+    audit.add_parser("key", help="print the verifier key auditors use for checkpoints")
     schemas = sub.add_parser("events", help="the event catalogue").add_subparsers(dest="cmd", required=True)
     schemas.add_parser("asyncapi", help="print the AsyncAPI 3.0 document of every event")
     cal = sub.add_parser("calendar", help="the working-day calendar").add_subparsers(
@@ -291,8 +345,13 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(audit_history(settings, args.case_id))
         if args.cmd == "export":
             return asyncio.run(audit_export(settings, args.file))
-        return asyncio.run(audit_verify(settings, args.source))
-    except CliError as e:
+        if args.cmd == "checkpoint":
+            return asyncio.run(audit_checkpoint(settings, args.out))
+        if args.cmd == "key":
+            print(_signer(settings).vkey())
+            return 0
+        return asyncio.run(audit_verify(settings, args.source, args.checkpoint, args.key))
+    except (CliError, CheckpointError) as e:
         print(f"gongkai: {e}", file=sys.stderr)
         return 2
     except OSError as e:

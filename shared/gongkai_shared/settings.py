@@ -41,6 +41,8 @@ class CliSettings(BaseSettings):
     stream: str = "FOI"
     auth_secret: str = Field(default="", repr=False)
     data_dir: str = "./var"
+    checkpoint_key: str = Field(default="", repr=False)  # PRIVATE+KEY+… ; default: data dir file
+    checkpoint_origin: str = "gongkai/FOI"
 
     def resolved_nats_url(self) -> str:
         """GONGKAI_NATS_URL, else the URL ``make up`` wrote into the data folder, else the default."""

@@ -11,12 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from gongkai_shared.audit import Record, write_export
 from tests.flow import DISCLOSE, apply, decide, wait_for_event
 from tests.harness import SECRET, System
 
 
-def gongkai(nats_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def gongkai(nats_url: str, *args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GONGKAI_NATS_URL": nats_url, "GONGKAI_AUTH_SECRET": SECRET}
+    if data_dir is not None:
+        env["GONGKAI_DATA_DIR"] = str(data_dir)
     return subprocess.run(
         [sys.executable, "-m", "gongkai_shared.cli", *args],
         capture_output=True,
@@ -155,3 +158,64 @@ async def test_staff_tokens_and_roles(log_with_cases, nats_url: str) -> None:
     assert r.status_code == 403  # a registrar does not decide
     bad = gongkai(nats_url, "users", "add", "x", "--role", "emperor")
     assert bad.returncode != 0 and "unknown role" in bad.stderr
+
+
+async def test_a_signed_checkpoint_proves_the_log_neither_rewritten_nor_cut(
+    log_with_cases, nats_url: str, tmp_path: Path
+) -> None:
+    system, _, _ = log_with_cases
+    note = tmp_path / "checkpoint.txt"
+    signed = gongkai(nats_url, "audit", "checkpoint", "--out", str(note), data_dir=tmp_path)
+    assert signed.returncode == 0, signed.stderr
+    size = int(note.read_text().splitlines()[1])
+    assert size == await system.runtime("intake").store.last_seq()
+    vkey = gongkai(nats_url, "audit", "key", data_dir=tmp_path).stdout.strip()
+    assert (tmp_path / "checkpoint_key").stat().st_mode & 0o077 == 0  # the private key is private
+
+    await apply(system)  # the log grows after the checkpoint: still consistent with it
+    check = ("--checkpoint", str(note), "--key", vkey)
+    live = gongkai(nats_url, "audit", "verify", *check)
+    assert live.returncode == 0, live.stdout + live.stderr
+    export = tmp_path / "foi.jsonl"
+    assert gongkai(nats_url, "audit", "export", str(export)).returncode == 0
+    assert gongkai(nats_url, "audit", "verify", "--from", str(export), *check).returncode == 0
+
+    rows = lines(export)
+    cut = tmp_path / "cut.jsonl"  # the newest covered events removed, checkpoint line recomputed
+    kept = [
+        Record(r["seq"], r["subject"], r["headers"], base64.b64decode(r["data"])) for r in rows[: size - 2]
+    ]
+    write_export(cut, kept)
+    assert "events were removed" in verify_fails_with(nats_url, cut, check)
+
+    forged = tmp_path / "forged.jsonl"  # one covered event changed, and the export's own root redone
+    event = json.loads(base64.b64decode(rows[size - 1]["data"]))
+    event["data"]["note"] = "篡改"
+    changed = [
+        *kept,
+        *[
+            Record(r["seq"], r["subject"], r["headers"], base64.b64decode(r["data"]))
+            for r in rows[size - 2 : size - 1]
+        ],
+    ]
+    changed.append(
+        Record(
+            rows[size - 1]["seq"],
+            rows[size - 1]["subject"],
+            rows[size - 1]["headers"],
+            json.dumps(event).encode(),
+        )
+    )
+    write_export(forged, changed)
+    assert "the log was rewritten" in verify_fails_with(nats_url, forged, check)
+
+    edited = tmp_path / "edited.txt"
+    edited.write_text(note.read_text().replace(f"\n{size}\n", f"\n{size - 1}\n"))
+    bad = gongkai(nats_url, "audit", "verify", "--checkpoint", str(edited), "--key", vkey)
+    assert bad.returncode == 2 and "signature does not verify" in bad.stderr
+
+
+def verify_fails_with(nats_url: str, path: Path, check: tuple[str, ...]) -> str:
+    result = gongkai(nats_url, "audit", "verify", "--from", str(path), *check)
+    assert result.returncode == 1, result.stdout
+    return result.stdout
