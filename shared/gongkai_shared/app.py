@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
 
+from .auth import Role
 from .clock import Clock
+from .envelope import Actor
 from .projection import Projection
 from .runtime import Runtime
 from .settings import ServiceSettings
-from .web import install_error_handlers, install_ops_routes
+from .web import install_error_handlers, install_ops_routes, staff
+
+
+class Park(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seq: int = Field(ge=1)
+    reason: str = Field(min_length=3, max_length=2000)
 
 
 def build_app(
@@ -45,9 +54,31 @@ def build_app(
     install_error_handlers(app)
     install_ops_routes(app, runtime.checks)
 
-    @app.get("/api/v1/status", tags=["operations 运维"], summary="projection positions and errors")
+    @app.get(
+        "/api/v1/status", tags=["operations 运维"], summary="projection positions, errors, parked events"
+    )
     async def status() -> dict:
-        return {"service": service, "projections": runtime.status()}
+        rows = await runtime.pool.fetch(
+            "SELECT projection, seq, subject, error, reason, parked_by, parked_at FROM parked_events"
+            " ORDER BY parked_at DESC LIMIT 100"
+        )
+        parked = [{**dict(r), "parked_at": r["parked_at"].isoformat()} for r in rows]
+        return {"service": service, "projections": runtime.status(), "parked": parked}
+
+    @app.post(
+        "/api/v1/status/projections/{name}/park",
+        tags=["operations 运维"],
+        summary="pass over the event a stopped projection is stuck on, recording why (admin)",
+    )
+    async def park(name: str, body: Park, actor: Actor = Depends(staff(Role.admin))) -> dict:
+        runner = runtime.runners.get(name)
+        if runner is None:
+            raise HTTPException(404, f"no projection {name}")
+        try:
+            await runner.park(body.seq, body.reason, actor.id)
+        except ValueError as e:
+            raise HTTPException(409, str(e)) from None
+        return {"projection": name, "parked": body.seq}
 
     for router in routers:
         app.include_router(router)

@@ -73,4 +73,16 @@ CREATE TABLE IF NOT EXISTS projection_position (
     position bigint NOT NULL DEFAULT 0,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+-- events a projection passed over: automatically when they can never be applied (their error),
+-- or by an operator, with the reason; never silently
+CREATE TABLE IF NOT EXISTS parked_events (
+    projection text NOT NULL,
+    seq bigint NOT NULL,
+    subject text NOT NULL,
+    error text NOT NULL,
+    reason text NOT NULL,
+    parked_by text NOT NULL,
+    parked_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (projection, seq)
+);
 """

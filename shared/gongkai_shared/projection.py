@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from typing import Protocol
 
 import asyncpg
 import structlog
 from nats.errors import TimeoutError as NatsTimeout
 from prometheus_client import Counter, Gauge
+from pydantic import ValidationError
 
 from .envelope import Envelope
+from .events import REGISTRY
 from .eventstore import EventStore, StoredEvent
 
 log = structlog.get_logger(__name__)
@@ -38,6 +41,37 @@ class Projection(Protocol):
 
     async def apply(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         """Apply one event's effect. Runs inside the batch transaction."""
+
+
+PARKED = Counter("gongkai_projection_parked_total", "Events a projection passed over", ["projection"])
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A message as the stream holds it, not yet parsed."""
+
+    seq: int
+    subject: str
+    headers: dict[str, str]
+    data: bytes
+
+
+def _parse(raw: Raw) -> tuple[StoredEvent | None, str]:
+    """The event, or why it can never be applied (no envelope, or a body against its own schema).
+
+    An unknown event *type* is not parked: it is a newer writer, and this reader must be upgraded.
+    """
+    try:
+        env = Envelope.from_bytes(raw.data)
+    except ValidationError as e:
+        return None, f"not a valid event envelope: {e}"
+    cls = REGISTRY.get(env.type)
+    if cls is not None:
+        try:
+            cls.model_validate(env.data)
+        except ValidationError as e:
+            return None, f"{env.type} does not match its schema: {e}"
+    return StoredEvent(raw.seq, raw.subject, raw.headers, raw.data, env), ""
 
 
 class PositionMoved(Exception):
@@ -71,6 +105,7 @@ class ProjectionRunner:
         self._applying: int | None = None
         self._advanced = asyncio.Event()
         self._stopping = False
+        self._wake = asyncio.Event()
 
     # --- public ------------------------------------------------------------------------
 
@@ -108,7 +143,11 @@ class ProjectionRunner:
                     failed_seq=self.failed_seq,
                     retry_in=delay,
                 )
-                await asyncio.sleep(delay)
+                self._wake.clear()
+                try:  # an operator's park() ends the wait early
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                except TimeoutError:
+                    pass
 
     async def wait_for(self, seq: int, timeout: float = 10.0) -> bool:
         """Wait until the projection has applied stream sequence ``seq``."""
@@ -172,21 +211,14 @@ class ProjectionRunner:
                 while sub.pending_msgs > 0 and len(msgs) < self.batch_max:
                     msgs.append(await sub.next_msg(timeout=1.0))
                 batch = [
-                    StoredEvent(
-                        seq=m.metadata.sequence.stream,
-                        subject=m.subject,
-                        headers=dict(m.headers or {}),
-                        data=m.data,
-                        envelope=Envelope.from_bytes(m.data),
-                    )
-                    for m in msgs
+                    Raw(m.metadata.sequence.stream, m.subject, dict(m.headers or {}), m.data) for m in msgs
                 ]
                 for part in self._split(batch):
                     await self._apply_batch(part)
         finally:
             await sub.unsubscribe()
 
-    def _split(self, batch: list[StoredEvent]) -> list[list[StoredEvent]]:
+    def _split(self, batch: list[Raw]) -> list[list[Raw]]:
         """After a failure at ``failed_seq``: the events before it, it alone, the rest."""
         f = self.failed_seq
         if f is None or not any(e.seq == f for e in batch):
@@ -198,7 +230,7 @@ class ProjectionRunner:
         ]
         return [p for p in parts if p]
 
-    async def _apply_batch(self, batch: list[StoredEvent]) -> None:
+    async def _apply_batch(self, batch: list[Raw]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             stored = await conn.fetchval(
                 "SELECT position FROM projection_position WHERE name = $1 FOR UPDATE", self.name
@@ -206,17 +238,30 @@ class ProjectionRunner:
             if stored != self.position:
                 raise PositionMoved(f"{self.name}: stored {stored}, in memory {self.position}")
             pos = stored
-            for event in batch:
-                if event.seq <= pos:
+            parked = {
+                r["seq"]
+                for r in await conn.fetch(
+                    "SELECT seq FROM parked_events WHERE projection = $1 AND seq > $2 AND seq <= $3",
+                    self.name, pos, batch[-1].seq,
+                )
+            }  # fmt: skip
+            for raw in batch:
+                if raw.seq <= pos:
                     continue
-                if event.seq != pos + 1:
-                    raise RuntimeError(f"{self.name}: gap in the log, {pos} then {event.seq}")
+                if raw.seq != pos + 1:
+                    raise RuntimeError(f"{self.name}: gap in the log, {pos} then {raw.seq}")
+                pos = raw.seq
+                if raw.seq in parked:
+                    continue
+                event, problem = _parse(raw)
+                if event is None:  # it can never be applied: park it with its error, go on
+                    await self._park(conn, raw, problem, "cannot be applied", "system")
+                    continue
                 with structlog.contextvars.bound_contextvars(
                     event_id=event.id, case_id=event.aggregate_id, seq=event.seq
                 ):
                     self._applying = event.seq
                     await self.projection.apply(conn, event)
-                pos = event.seq
             self._applying = None
             await conn.execute(
                 "UPDATE projection_position SET position = $2, updated_at = now() WHERE name = $1",
@@ -229,6 +274,26 @@ class ProjectionRunner:
             self.failed_seq = None
         self.state = "running"
         self._set_position(pos)
+
+    async def _park(self, conn: asyncpg.Connection, raw: Raw, error: str, reason: str, by: str) -> None:
+        await conn.execute(
+            "INSERT INTO parked_events(projection, seq, subject, error, reason, parked_by)"
+            " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
+            self.name, raw.seq, raw.subject, error[:4000], reason, by,
+        )  # fmt: skip
+        PARKED.labels(self.name).inc()
+        log.error("event_parked", projection=self.name, seq=raw.seq, subject=raw.subject, error=error,
+                  reason=reason, parked_by=by)  # fmt: skip
+
+    async def park(self, seq: int, reason: str, by: str) -> None:
+        """An operator passes over the event the projection is stuck on, recording why."""
+        if self.failed_seq != seq or self.healthy:
+            raise ValueError(f"{self.name} is not stopped at sequence {seq}")
+        stored = await self.store.get(seq)
+        raw = Raw(seq, stored.subject, stored.headers, stored.data)
+        async with self.pool.acquire() as conn:
+            await self._park(conn, raw, self.last_error or "", reason, by)
+        self._wake.set()
 
     def _set_position(self, pos: int) -> None:
         self.position = pos

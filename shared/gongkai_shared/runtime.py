@@ -103,6 +103,7 @@ class Runtime:
                 "position": r.position,
                 "failures": r.failures,
                 "last_error": r.last_error,
+                "stuck_at": r.failed_seq if not r.healthy else None,
             }
             for name, r in self.runners.items()
         }
