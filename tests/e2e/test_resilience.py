@@ -133,3 +133,22 @@ async def test_stale_write_is_rejected_then_retried_on_fresh_state(nats_url: str
             await rt.store.append(stale, "review", loaded[1])
     finally:
         await system.stop()
+
+
+async def test_operators_see_projections_and_only_an_admin_parks(nats_url: str, database_url: str) -> None:
+    system = await System(nats_url, database_url).start("review")
+    try:
+        client = system.clients["review"]
+        status = (await client.get("/api/v1/status")).json()
+        assert status["projections"]["review.cases"]["state"] in ("running", "starting")
+        assert status["parked"] == []
+        url = "/api/v1/status/projections/review.cases/park"
+        body = {"seq": 1, "reason": "已确认为测试数据"}
+        assert (await client.post(url, json=body, headers=System.token("reviewer"))).status_code == 403
+        assert (
+            await client.post(url, json=body, headers=System.token("admin"))
+        ).status_code == 409  # not stuck
+        missing = "/api/v1/status/projections/nope/park"
+        assert (await client.post(missing, json=body, headers=System.token("admin"))).status_code == 404
+    finally:
+        await system.stop()
