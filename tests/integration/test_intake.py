@@ -20,13 +20,6 @@ APPLICATION = {
 }
 
 
-@pytest.fixture
-async def intake(nats_url: str, database_url: str):
-    system = await System(nats_url, database_url).start("intake")
-    yield system
-    await system.stop()
-
-
 async def test_valid_application_is_received_and_trackable(intake: System) -> None:
     client = intake.clients["intake"]
     r = await client.post("/api/v1/applications", json=APPLICATION)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.harness import System
 
 FORM = {
@@ -16,13 +14,6 @@ FORM = {
     "form": "electronic",
     "delivery": "email",
 }
-
-
-@pytest.fixture
-async def intake(nats_url: str, database_url: str):
-    system = await System(nats_url, database_url).start("intake")
-    yield system
-    await system.stop()
 
 
 async def test_the_form_is_in_chinese_and_a_submission_is_received(intake: System) -> None:

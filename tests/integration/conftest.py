@@ -1,0 +1,15 @@
+"""Fixtures shared by the integration tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import System
+
+
+@pytest.fixture
+async def intake(nats_url: str, database_url: str):
+    """The intake service alone, on a fresh nats-server and database."""
+    system = await System(nats_url, database_url).start("intake")
+    yield system
+    await system.stop()
