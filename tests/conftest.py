@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.servers import NatsServer, postgres
+from tests.servers import NatsServer, grant_services, postgres
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +32,9 @@ async def database_url(pg_dsn: str) -> AsyncIterator[str]:
         await conn.execute(f"CREATE DATABASE {name}")
     finally:
         await conn.close()
-    yield with_database(pg_dsn, name)
+    url = with_database(pg_dsn, name)
+    await grant_services(url)  # the services' roles may use it as they may use gongkai
+    yield url  # as the superuser: low-level checks read every schema; System uses each role
     conn = await asyncpg.connect(pg_dsn)
     try:
         await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -15,6 +15,7 @@ from asgi_lifespan import LifespanManager
 from gongkai_shared.auth import Role, issue_token
 from gongkai_shared.clock import Clock
 from gongkai_shared.runtime import Runtime, run_migrations
+from tests.servers import service_dsn
 
 SECRET = "test-secret-" + "x" * 40
 
@@ -49,7 +50,7 @@ class System:
         cls, _ = _service(service)
         return cls(
             nats_url=self.nats_url,
-            database_url=self.database_url,
+            database_url=service_dsn(self.database_url, service),  # its own role, not the superuser
             auth_secret=SECRET,
             **{**self.extra.get(service, {}), **overrides},
         )

@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 
 def free_port() -> int:
@@ -77,19 +79,80 @@ class NatsServer:
                 self.proc.wait()
 
 
+def _in_thread(coro: Any) -> Any:
+    """Run a coroutine to completion from synchronous code, whatever loop the caller is in."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+# The password of each service's role on the session's PostgreSQL. Roles are cluster-wide, so
+# postgres() makes them once; System connects each service as its own role with them.
+SERVICE_PASSWORDS: dict[str, str] = {}
+
+
 @contextmanager
 def postgres(data: Path) -> Iterator[str]:
-    """A PostgreSQL server (pgserver wheel) for the session; yields a superuser DSN."""
+    """A PostgreSQL server for the session, authenticated as the embedded runtime's is: SCRAM for
+    every connection and a login role per service (gongkai_local.postgres). Yields a superuser DSN;
+    each test's database gets the services' grants from ``grant_services``."""
+    from gongkai_local.gateway import SERVICES as NAMES
+    from gongkai_local.postgres import service_role, start_postgres, stop_postgres
+
+    roles = [service_role(s) for s in NAMES]
     if os.environ.get("GONGKAI_TEST_CONTAINERS") == "1":
+        import secrets
+
         from testcontainers.postgres import PostgresContainer
 
-        with PostgresContainer("postgres:16") as pg:
-            yield pg.get_connection_url(driver=None)
+        with PostgresContainer("postgres:16") as container:
+            dsn = container.get_connection_url(driver=None)
+            _in_thread(_make_roles(dsn, {role: secrets.token_urlsafe(32) for role in roles}))
+            yield dsn
         return
-    import pgserver
-
-    server = pgserver.get_server(str(data), cleanup_mode="stop")
+    pg = start_postgres(data)
     try:
-        yield server.get_uri()
+        _in_thread(_make_roles(pg.superuser_dsn, {role: pg.password(role) for role in roles}))
+        yield pg.superuser_dsn
     finally:
-        server.cleanup()
+        stop_postgres(pg.pgdata, pg)
+
+
+async def _make_roles(superuser_dsn: str, passwords: dict[str, str]) -> None:
+    """The cluster-wide part of the embedded bootstrap: SCRAM, one login role per service."""
+    import asyncpg
+
+    from gongkai_local.postgres import prepare_cluster
+
+    conn = await asyncpg.connect(superuser_dsn)
+    try:
+        await prepare_cluster(conn, passwords)
+    finally:
+        await conn.close()
+    SERVICE_PASSWORDS.update(passwords)
+
+
+async def grant_services(database_url: str) -> None:
+    """Grant the services' roles on a test's new database (``database_url``, as the superuser)
+    what the embedded bootstrap grants them on ``gongkai``."""
+    import asyncpg
+
+    from gongkai_local.postgres import grant_database
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        await grant_database(conn, urlsplit(database_url).path.lstrip("/"), SERVICE_PASSWORDS)
+    finally:
+        await conn.close()
+
+
+def service_dsn(database_url: str, service: str) -> str:
+    """``database_url`` (a test's database) as ``service``'s own role, with its password."""
+    from gongkai_local.postgres import service_role
+
+    role = service_role(service)
+    parts = urlsplit(database_url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{role}:{quote(SERVICE_PASSWORDS[role], safe='')}@{host}"))
