@@ -15,7 +15,7 @@ from asgi_lifespan import LifespanManager
 from gongkai_shared.auth import Role, issue_token
 from gongkai_shared.clock import Clock
 from gongkai_shared.runtime import Runtime, run_migrations
-from tests.servers import service_dsn
+from tests.servers import NatsServer, service_dsn
 
 SECRET = "test-secret-" + "x" * 40
 
@@ -38,8 +38,8 @@ def migrations_of(service: str):  # noqa: ANN201
 
 
 class System:
-    def __init__(self, nats_url: str, database_url: str, clock: Clock | None = None, **extra: Any):
-        self.nats_url, self.database_url = nats_url, database_url
+    def __init__(self, nats: NatsServer, database_url: str, clock: Clock | None = None, **extra: Any):
+        self.nats, self.nats_url, self.database_url = nats, nats.url, database_url
         self.clock = clock or Clock()
         self.extra = extra
         self.apps: dict[str, Any] = {}
@@ -49,7 +49,7 @@ class System:
     def settings(self, service: str, **overrides: Any) -> Any:
         cls, _ = _service(service)
         return cls(
-            nats_url=self.nats_url,
+            **self.nats.service_settings(service),
             database_url=service_dsn(self.database_url, service),  # its own role, not the superuser
             auth_secret=SECRET,
             **{**self.extra.get(service, {}), **overrides},

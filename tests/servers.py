@@ -19,6 +19,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from gongkai_shared.access import ADMIN, SERVICES, render_config
+from gongkai_shared.eventstore import EventStore, connect
+from gongkai_shared.installation import Installation
+from gongkai_shared.operator import admin_store, setup
+from gongkai_shared.trust import EventSigner, KeyRing
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -43,31 +49,100 @@ def nats_server_binary() -> str:
 
 
 class NatsServer:
-    """A nats-server with JetStream, ``sync_interval: always``, on a loopback port."""
+    """A nats-server with JetStream, ``sync_interval: always``, on a loopback port, configured
+    exactly as the embedded runtime configures it: every user authenticated and limited to its
+    part (gongkai_shared.access), the FOI stream created and the services' signing keys
+    registered with the operator's root key, all from an installation under ``store``."""
 
     def __init__(self, store: Path, port: int | None = None) -> None:
         self.store = store
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+        self.install = Installation(store / "install")
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    def start(self) -> NatsServer:
+    @property
+    def root_vkey(self) -> str:
+        return self.install.root().vkey()
+
+    def write_config(self) -> None:
         self.store.mkdir(parents=True, exist_ok=True)
-        conf = self.store / "nats.conf"
-        conf.write_text(
-            f"listen: 127.0.0.1:{self.port}\n"
-            f'jetstream {{ store_dir: "{self.store / "js"}", sync_interval: always }}\n'
+        conf = render_config(
+            self.install.credentials(),
+            listen=f"127.0.0.1:{self.port}",
+            store_dir=str(self.store / "js"),
+            server_name="gongkai-test",
         )
+        self.conf = self.store / "nats.conf"
+        self.conf.write_text(conf)
+
+    def start(self, provision: bool = True) -> NatsServer:
+        self.write_config()
         self.proc = subprocess.Popen(
-            [nats_server_binary(), "-c", str(conf)],
+            [nats_server_binary(), "-c", str(self.conf)],
             stdout=subprocess.DEVNULL,
             stderr=open(self.store / "nats.log", "ab"),  # noqa: SIM115
         )
         wait_port(self.port)
+        if provision:
+            _in_thread(self.provision())
         return self
+
+    def reload(self) -> None:
+        """Rewrite the configuration (new agencies) and have the server reload it (SIGHUP)."""
+        import signal
+
+        self.write_config()
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+
+    async def provision(self) -> None:
+        store = await self.admin()
+        try:
+            vkeys = {s: self.signer(s).vkey for s in SERVICES}
+            await setup(store, self.root_vkey, vkeys, self.install.agencies())
+        finally:
+            await store.nc.close()
+
+    def signer(self, context: str) -> EventSigner:
+        if context == "trust":
+            return EventSigner("trust", self.install.root())
+        return EventSigner.from_skey(context, self.install.signing_key(context))
+
+    async def admin(self, **options: Any) -> EventStore:
+        """The operator's store: administrator credential, signing with the root key."""
+        return await admin_store(
+            self.url, self.install.nats_password(ADMIN), root=self.install.root(), **options
+        )
+
+    async def connect(self, user: str, **options: Any) -> Any:
+        return await connect(self.url, f"test-{user}", user=user,
+                             password=self.install.nats_password(user), **options)  # fmt: skip
+
+    async def writer(self, *contexts: str) -> EventStore:
+        """A store connected as the administrator that signs, for each of ``contexts``, with that
+        service's registered key: a test that plays several services on one connection."""
+        nc = await self.connect(ADMIN)
+        store = EventStore(nc, "FOI", [self.signer(c) for c in contexts or SERVICES])
+        store.keyring = KeyRing(self.root_vkey)
+        return store
+
+    def service_settings(self, service: str) -> dict[str, str]:
+        """What a service needs to connect and sign, as settings (harness and subprocesses)."""
+        return {
+            "nats_url": self.url,
+            "nats_password": self.install.nats_password(service),
+            "signing_key": self.install.signing_key(service),
+            "root_key": self.root_vkey,
+        }
+
+    def cli_env(self) -> dict[str, str]:
+        """Environment for the ``gongkai`` command line against this server (operator's files)."""
+        return {"GONGKAI_NATS_URL": self.url, "GONGKAI_DATA_DIR": str(self.install.data_dir)}
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .envelope import Envelope, sha256_hex
+from .trust import KeyRing, Untrusted
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,12 @@ def merkle_root(leaves: list[bytes]) -> str:
 # --- verification ------------------------------------------------------------------------------
 
 
-def verify_records(records: Iterable[Record], *, first_seq: int = 1) -> Report:
+def verify_records(records: Iterable[Record], *, first_seq: int = 1, root_vkey: str | None = None) -> Report:
+    """Sequence, chains, subject consistency and, with ``root_vkey``, every event's writer: its
+    signature by a key the root registered, valid at that position, owned by the subject's
+    context (trust.py). Keys are learnt from the records themselves, in log order."""
     report = Report()
+    ring = KeyRing(root_vkey) if root_vkey else None
     heads: dict[str, tuple[int, str]] = {}  # aggregate -> (seq, sha256 of its last event)
     expected = first_seq
     datas: list[bytes] = []
@@ -123,6 +128,13 @@ def verify_records(records: Iterable[Record], *, first_seq: int = 1) -> Report:
         parts = r.subject.split(".")
         if len(parts) != 4 or parts[0] != "foi" or parts[2] != agg or parts[3] != env.name:
             report.problems.append(Problem(r.seq, agg, f"subject {r.subject} does not match the event"))
+        if ring is not None:
+            if r.subject.startswith("foi.trust."):
+                ring.learn(r.seq, r.subject, r.headers, r.data)
+            try:
+                ring.check(r.seq, r.subject, r.headers, r.data, env)
+            except Untrusted as e:
+                report.problems.append(Problem(r.seq, agg, f"writer not proven: {e}"))
         msg_id = r.headers.get("Nats-Msg-Id")
         if msg_id is not None and msg_id != env.id:
             report.problems.append(Problem(r.seq, agg, "Nats-Msg-Id does not match the event id"))
@@ -175,9 +187,9 @@ def read_export(path: Path) -> tuple[list[Record], dict[str, Any] | None]:
     return records, checkpoint
 
 
-def verify_export(path: Path) -> Report:
+def verify_export(path: Path, root_vkey: str | None = None) -> Report:
     records, checkpoint = read_export(path)
-    report = verify_records(records)
+    report = verify_records(records, root_vkey=root_vkey)
     if checkpoint is None:
         report.problems.append(Problem(None, None, "no checkpoint line: the export is truncated"))
     else:

@@ -84,16 +84,21 @@ class Checkpoint:
     root: str  # hex
 
 
-def verify(note: str, vkey: str) -> Checkpoint:
-    """The checkpoint, if ``note`` carries a valid signature by ``vkey``; else CheckpointError."""
+def parse_vkey(vkey: str) -> tuple[str, str, Ed25519PublicKey]:
+    """``<name>+<hex id>+<base64(0x01 ‖ public key)>`` as (name, hex id, key); checks the id."""
     try:
         name, kid_hex, data = vkey.strip().split("+", 2)
-        raw = base64.b64decode(data)
-        if raw[0] != ED25519 or len(raw) != 33:
+        raw = base64.b64decode(data, validate=True)
+        if raw[0] != ED25519 or len(raw) != 33 or key_id(name, raw[1:]).hex() != kid_hex:
             raise ValueError
-        public = Ed25519PublicKey.from_public_bytes(raw[1:])
+        return name, kid_hex, Ed25519PublicKey.from_public_bytes(raw[1:])
     except (ValueError, IndexError) as e:
         raise CheckpointError("not an Ed25519 verifier key") from e
+
+
+def verify(note: str, vkey: str) -> Checkpoint:
+    """The checkpoint, if ``note`` carries a valid signature by ``vkey``; else CheckpointError."""
+    name, kid_hex, public = parse_vkey(vkey)
     body, sep, signatures = note.partition("\n\n")
     if not sep:
         raise CheckpointError("not a signed note: no signature block")

@@ -1,14 +1,22 @@
-"""The ``gongkai`` command line tool: staff users and the audit of the log.
+"""The ``gongkai`` command line tool: staff users, the operator's tasks and the audit of the log.
 
     gongkai users add NAME --role ROLE     print an API token for a staff user
+    gongkai setup                          create the stream, register the services' signing keys
+    gongkai stream create [--replicas N]   create the FOI stream or restore its settings (admin)
+    gongkai keys list|register|revoke|rotate
+                                           the services' event-signing keys, in the log
+    gongkai agencies add NAME              NATS credentials and a durable consumer for an agency
     gongkai audit history CASE_ID          the case's events, in log order, from the stream
     gongkai audit export FILE              the whole log as JSON lines (exact bytes), + checkpoint
     gongkai audit verify [--from FILE] [--checkpoint NOTE --key VKEY]
-                                           hash chains, sequence, immutability, a signed checkpoint
+                                           hash chains, sequence, signatures, immutability
     gongkai audit checkpoint [--out FILE]  sign the log's size and Merkle root (Ed25519)
     gongkai audit key                      the verifier key to give auditors
-    gongkai calendar load FILE             load a year's holidays and adjusted working days
+    gongkai calendar load FILE             load a year's holidays (through notify's API)
 
+Credentials come from the environment (GONGKAI_NATS_USER/PASSWORD, GONGKAI_ROOT_SIGNING_KEY,
+GONGKAI_ROOT_KEY) or, on the embedded runtime, from ``$GONGKAI_DATA_DIR/secrets``. Reading the
+log uses the read-only ``auditor`` user; only the operator's commands use ``admin``.
 Errors are a message naming the problem and a non-zero exit, never a stack trace.
 """
 
@@ -19,27 +27,59 @@ import asyncio
 import sys
 from pathlib import Path
 
-import nats
-
+from .access import ADMIN, AUDITOR, SERVICES, agency_durable, agency_user, check_agency_name
 from .audit import Record, check_checkpoint, read_export, verify_export, verify_records, write_export
 from .auth import Role, issue_token
 from .checkpoint import CheckpointError, Signer
 from .checkpoint import verify as verify_checkpoint
-from .eventstore import EventStore
+from .eventstore import EventStore, connect
+from .installation import Installation
 from .settings import CliSettings
+from .trust import TRUST, EventSigner, key_ref, load_ring, register_key, revoke_key
 
 
 class CliError(Exception):
     pass
 
 
+def _install(settings: CliSettings) -> Installation:
+    return Installation(Path(settings.data_dir))
+
+
 def _secret(settings: CliSettings) -> str:
     if settings.auth_secret:
         return settings.auth_secret
-    path = Path(settings.data_dir) / "auth_secret"
-    if path.exists():
-        return path.read_text().strip()
-    raise CliError(f"no signing secret: set GONGKAI_AUTH_SECRET or GONGKAI_DATA_DIR (no {path})")
+    install = _install(settings)
+    if (install.dir / "auth.secret").exists() or (install.data_dir / "auth_secret").exists():
+        return install.auth_secret()
+    raise CliError(f"no signing secret: set GONGKAI_AUTH_SECRET or GONGKAI_DATA_DIR (none in {install.dir})")
+
+
+def _password(settings: CliSettings, user: str) -> str:
+    if settings.nats_password:
+        return settings.nats_password
+    path = _install(settings).dir / f"nats-{user}.password"
+    if not path.exists():
+        raise CliError(f"no NATS password for {user}: set GONGKAI_NATS_PASSWORD or GONGKAI_DATA_DIR")
+    return path.read_text().strip()
+
+
+def _root(settings: CliSettings) -> Signer:
+    """The operator's root key: GONGKAI_ROOT_SIGNING_KEY, else the data folder's."""
+    if settings.root_signing_key:
+        return Signer.from_skey(settings.root_signing_key)
+    path = _install(settings).dir / "root.key"
+    if not path.exists():
+        raise CliError("no root key: set GONGKAI_ROOT_SIGNING_KEY or GONGKAI_DATA_DIR")
+    return Signer.from_skey(path.read_text())
+
+
+def _root_vkey(settings: CliSettings) -> str:
+    if settings.root_key:
+        return settings.root_key
+    if settings.root_signing_key or (_install(settings).dir / "root.key").exists():
+        return _root(settings).vkey()
+    raise CliError("no root verifier key: set GONGKAI_ROOT_KEY (or GONGKAI_DATA_DIR)")
 
 
 def users_add(settings: CliSettings, name: str, role: str) -> int:
@@ -53,24 +93,36 @@ def users_add(settings: CliSettings, name: str, role: str) -> int:
     return 0
 
 
-async def _store(settings: CliSettings) -> EventStore:
+async def _store(settings: CliSettings, user: str = AUDITOR, root: Signer | None = None) -> EventStore:
+    """A connection as ``user`` (the read-only auditor unless an operator's command needs admin)."""
     url = settings.resolved_nats_url()
+    user = settings.nats_user or user
 
     async def quiet(_: Exception) -> None:  # errors are reported once, below, not as tracebacks
         return None
 
     try:
-        nc = await nats.connect(
+        nc = await connect(
             url,
-            name="gongkai-cli",
+            "gongkai-cli",
+            user=user,
+            password=_password(settings, user),
             connect_timeout=3,
             max_reconnect_attempts=1,
             reconnect_time_wait=0.2,
             error_cb=quiet,
         )
+    except CliError:
+        raise
     except Exception as e:  # noqa: BLE001 — nats raises its own NoServersError
-        raise CliError(f"cannot reach NATS at {url} ({type(e).__name__}); is `make up` running?") from None
-    return EventStore(nc, settings.stream)
+        raise CliError(
+            f"cannot reach NATS at {url} as {user} ({e or type(e).__name__}); is `make up` running?"
+        ) from None
+    return EventStore(nc, settings.stream, EventSigner(TRUST, root) if root else None)
+
+
+async def _admin(settings: CliSettings) -> EventStore:
+    return await _store(settings, ADMIN, _root(settings))
 
 
 async def _all_records(store: EventStore) -> list[Record]:
@@ -123,7 +175,7 @@ async def audit_checkpoint(settings: CliSettings, out: Path | None) -> int:
         records = await _all_records(store)
     finally:
         await store.nc.close()
-    report = verify_records(records)
+    report = verify_records(records, root_vkey=_root_vkey(settings))
     if not report.ok:
         raise CliError(f"the log does not verify ({report.problems[0]}): no checkpoint signed")
     note = _signer(settings).sign(settings.checkpoint_origin, report.events, report.root)
@@ -137,6 +189,7 @@ async def audit_verify(
     settings: CliSettings, source: Path | None, checkpoint: Path | None = None, vkey: str | None = None
 ) -> int:
     signed = None
+    root_vkey = _root_vkey(settings)
     if checkpoint is not None:
         if not vkey:
             raise CliError("--checkpoint needs --key (the office's verifier key)")
@@ -148,7 +201,7 @@ async def audit_verify(
         if not source.exists():
             raise CliError(f"no such file: {source}")
         try:
-            report = verify_export(source)
+            report = verify_export(source, root_vkey)
             records = read_export(source)[0]
         except ValueError as e:
             raise CliError(str(e)) from None
@@ -158,7 +211,7 @@ async def audit_verify(
         try:
             config = await store.stream_settings()
             records = await _all_records(store)
-            report = verify_records(records)
+            report = verify_records(records, root_vkey=root_vkey)
             if report.events != await store.last_seq():
                 report.problems.append(_problem("the stream holds fewer events than its last sequence"))
         finally:
@@ -181,6 +234,151 @@ async def audit_verify(
         return 0
     print(f"verification FAILED for {where}: {len(report.problems)} problem(s)", file=sys.stderr)
     return 1
+
+
+# --- the operator's tasks (administrator credential, root key) ------------------------------------
+
+
+async def setup(settings: CliSettings, keys: list[str], replicas: int) -> int:
+    """Stream and signing keys: ``SERVICE=VKEY`` pairs, else the data folder's keys."""
+    from .operator import setup as run_setup
+
+    vkeys = dict(_pair(k) for k in keys)
+    if not vkeys:
+        install = _install(settings)
+        missing = [s for s in SERVICES if not (install.dir / f"signing-{s}.key").exists()]
+        if missing:
+            raise CliError(f"no signing key for {', '.join(missing)}: give --key SERVICE=VKEY")
+        vkeys = {s: Signer.from_skey(install.signing_key(s)).vkey() for s in SERVICES}
+    store = await _admin(settings)
+    try:
+        added = await run_setup(store, _root(settings).vkey(), vkeys, [], replicas)
+    finally:
+        await store.nc.close()
+    print(
+        f"stream {settings.stream} ready; {len(added)} key(s) registered"
+        + (f": {', '.join(added)}" if added else "")
+    )
+    return 0
+
+
+def _pair(text: str) -> tuple[str, str]:
+    service, sep, vkey = text.partition("=")
+    if not sep or service not in SERVICES:
+        raise CliError(f"--key {text!r}: expected SERVICE=VKEY with SERVICE one of {', '.join(SERVICES)}")
+    return service, vkey
+
+
+async def stream_create(settings: CliSettings, replicas: int) -> int:
+    store = await _store(settings, ADMIN)
+    try:
+        await store.ensure_stream(replicas)
+        await store.check_stream()
+    finally:
+        await store.nc.close()
+    print(f"stream {settings.stream}: every event kept, nothing deletes or purges history")
+    return 0
+
+
+async def keys_list(settings: CliSettings) -> int:
+    store = await _store(settings)
+    try:
+        ring = await load_ring(store, _root_vkey(settings))
+    finally:
+        await store.nc.close()
+    print(f"root  {ring.root_ref}")
+    for key in ring.keys.values():
+        d = key.describe()
+        state = f"revoked at seq {d['revoked_at_seq']}" if d["revoked_at_seq"] else "active"
+        print(f"{d['service']:<11} {d['key']}  registered at seq {d['registered_at_seq']}, {state}")
+    return 0
+
+
+async def keys_register(settings: CliSettings, service: str, vkey: str) -> int:
+    if service not in SERVICES:
+        raise CliError(f"unknown service {service!r}; services: {', '.join(SERVICES)}")
+    try:
+        key_ref(vkey)
+    except CheckpointError as e:
+        raise CliError(f"{vkey!r}: {e}") from None
+    store = await _admin(settings)
+    try:
+        stored = await register_key(store, service, vkey)
+    finally:
+        await store.nc.close()
+    print(f"registered {key_ref(vkey)} for {service} at seq {stored.seq}")
+    return 0
+
+
+async def keys_revoke(settings: CliSettings, ref: str, reason: str) -> int:
+    store = await _admin(settings)
+    try:
+        ring = await load_ring(store, _root(settings).vkey())
+        if ref not in ring.keys:
+            raise CliError(f"no registered key {ref} (gongkai keys list)")
+        stored = await revoke_key(store, ref, reason)
+    finally:
+        await store.nc.close()
+    print(f"revoked {ref} at seq {stored.seq}: events it signs after this are refused")
+    return 0
+
+
+async def keys_rotate(settings: CliSettings, service: str) -> int:
+    """Embedded runtime: a new key file for ``service``, registered; the old one stays valid
+    until revoked, so events signed before the service restarts still verify."""
+    if service not in SERVICES:
+        raise CliError(f"unknown service {service!r}; services: {', '.join(SERVICES)}")
+    install = _install(settings)
+    old = Signer.from_skey(install.signing_key(service)).vkey()
+    new = Signer.from_skey(install.rotate_signing_key(service)).vkey()
+    await keys_register(settings, service, new)
+    print(
+        f"restart {service} (or `make up`) to sign with it, then: gongkai keys revoke {key_ref(old)} --reason rotated"
+    )
+    return 0
+
+
+async def agencies_add(settings: CliSettings, name: str) -> int:
+    """Credentials for another agency (read-only, public events) and its durable consumer."""
+    from .operator import ensure_agency_consumer
+
+    try:
+        check_agency_name(name)
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    install = _install(settings)
+    password = install.add_agency(name)
+    _reload_embedded_nats(install)
+    store = await _store(settings, ADMIN)
+    try:
+        await ensure_agency_consumer(store, name)
+    finally:
+        await store.nc.close()
+    print(f"agency {name}: NATS user {agency_user(name)}, password {password}")
+    print(
+        f"  durable consumer {agency_durable(name)} on stream {settings.stream}: the public events, from the first"
+    )
+    print(f"  connect with inbox prefix _INBOX_{agency_user(name)}; see docs/security.md")
+    return 0
+
+
+def _reload_embedded_nats(install: Installation) -> None:
+    """Rewrite the embedded nats-server's accounts and have it reload them (SIGHUP)."""
+    import os
+    import signal
+
+    from .access import with_accounts
+
+    conf, pid = install.data_dir / "nats-server.conf", install.data_dir / "nats-server.pid"
+    if not conf.exists():
+        print("  not the embedded runtime: add the agency to the NATS accounts (docs/security.md)")
+        return
+    conf.write_text(with_accounts(conf.read_text(), install.credentials()))
+    if pid.exists():
+        try:
+            os.kill(int(pid.read_text().strip()), signal.SIGHUP)
+        except (ValueError, ProcessLookupError):
+            pass  # not running: it reads the new configuration when it starts
 
 
 def read_calendar_file(path: Path) -> dict:
@@ -254,48 +452,48 @@ def read_calendar_file(path: Path) -> dict:
 
 
 async def calendar_load(settings: CliSettings, path: Path, actor: str) -> int:
-    """Append ``calendar-loaded`` to ``calendar-<year>``; notify applies it and recomputes."""
-    from .envelope import Actor, derived_id, sha256_hex
-    from .events import CalendarLoaded, make_event
+    """Send the year's schedule to notify's API (the only writer of notify's events); notify
+    appends ``calendar-loaded`` and recomputes the open deadlines."""
+    import httpx
 
     spec = read_calendar_file(path)
-    aggregate = f"calendar-{spec['year']}"
-    store = await _store(settings)
+    base = _service_url(settings)
+    token = issue_token(_secret(settings), actor, Role.admin)
+    body = {**spec, "holidays": [d.isoformat() for d in spec["holidays"]],
+            "adjusted_working_days": [d.isoformat() for d in spec["adjusted_working_days"]]}  # fmt: skip
     try:
-        history = [e for e in await store.history(aggregate) if e.name == "calendar-loaded"]
-        if history:
-            last = history[-1].envelope.data
-            same = (
-                last["holidays"] == [d.isoformat() for d in spec["holidays"]]
-                and last["adjusted_working_days"] == [d.isoformat() for d in spec["adjusted_working_days"]]
-                and last["source"] == spec["source"]
+        async with httpx.AsyncClient(timeout=30) as client:
+            r = await client.post(
+                f"{base}/api/v1/calendar/years", json=body, headers={"Authorization": f"Bearer {token}"}
             )
-            if same:
-                print(
-                    f"calendar {spec['year']} revision {last.get('revision', 1)} is already loaded;"
-                    " nothing to do"
-                )
-                return 0
-        revision = len(history) + 1
-        body = CalendarLoaded(revision=revision, **spec)
-        event = make_event(
-            body,
-            aggregate_id=aggregate,
-            actor=Actor(id=actor, role="admin"),
-            event_id=derived_id(
-                aggregate, f"revision:{revision}:{sha256_hex(body.model_dump_json().encode())}"
-            ),
-        )
-        last_event = await store.last_event(aggregate)
-        stored = await store.append(event, "notify", last_event.seq if last_event else 0)
-    finally:
-        await store.nc.close()
+    except httpx.HTTPError as e:
+        raise CliError(f"cannot reach notify at {base} ({type(e).__name__}); is `make up` running?") from None
+    if r.status_code >= 400:
+        try:
+            detail = r.json()
+        except ValueError:
+            detail = r.text
+        raise CliError(f"notify refused the calendar ({r.status_code}): {detail}")
+    done = r.json()
+    if done["already_loaded"]:
+        print(f"calendar {done['year']} revision {done['revision']} is already loaded; nothing to do")
+        return 0
     print(
-        f"loaded calendar {spec['year']} revision {revision}: {len(spec['holidays'])} holidays,"
-        f" {len(spec['adjusted_working_days'])} adjusted working days (sequence {stored.seq});"
+        f"loaded calendar {done['year']} revision {done['revision']}: {len(spec['holidays'])} holidays,"
+        f" {len(spec['adjusted_working_days'])} adjusted working days (sequence {done['sequence']});"
         " notify recomputes the open deadlines"
     )
     return 0
+
+
+def _service_url(settings: CliSettings) -> str:
+    """GONGKAI_URL, else the URL ``make up`` wrote into the data folder."""
+    if settings.url:
+        return settings.url.rstrip("/")
+    written = Path(settings.data_dir) / "url"
+    if written.exists():
+        return written.read_text().strip().rstrip("/")
+    raise CliError("where is Gongkai? set GONGKAI_URL (e.g. http://127.0.0.1:8000) or GONGKAI_DATA_DIR")
 
 
 def _problem(message: str):  # noqa: ANN202
@@ -329,9 +527,51 @@ def main(argv: list[str] | None = None) -> int:
     load = cal.add_parser("load", help="load a year's schedule (JSON or YAML) from the published notice")
     load.add_argument("file", type=Path)
     load.add_argument("--actor", default="operator", help="who loads it (recorded in the event)")
+    st = sub.add_parser("setup", help="operator: create the stream and register the signing keys")
+    st.add_argument(
+        "--key", action="append", default=[], metavar="SERVICE=VKEY", help="a service's verifier key"
+    )
+    st.add_argument("--replicas", type=int, default=1)
+    stream = sub.add_parser("stream", help="operator: the FOI stream").add_subparsers(
+        dest="cmd", required=True
+    )
+    sc = stream.add_parser("create", help="create the stream or restore its immutable settings (admin)")
+    sc.add_argument("--replicas", type=int, default=1)
+    keys = sub.add_parser("keys", help="the services' event-signing keys").add_subparsers(
+        dest="cmd", required=True
+    )
+    keys.add_parser("list", help="registered keys and their validity, from the log")
+    kr = keys.add_parser("register", help="register a service's verifier key (root key)")
+    kr.add_argument("service")
+    kr.add_argument("vkey")
+    kv = keys.add_parser("revoke", help="revoke a key: what it signs after this is refused (root key)")
+    kv.add_argument("key", help="<name>+<hex id> as `gongkai keys list` shows it")
+    kv.add_argument("--reason", required=True)
+    keys.add_parser("rotate", help="embedded runtime: a new key for a service, registered").add_argument(
+        "service"
+    )
+    agencies = sub.add_parser("agencies", help="other agencies").add_subparsers(dest="cmd", required=True)
+    agencies.add_parser("add", help="credentials and a durable consumer of the public events").add_argument(
+        "name"
+    )
     args = parser.parse_args(argv)
     settings = CliSettings()
     try:
+        if args.group == "setup":
+            return asyncio.run(setup(settings, args.key, args.replicas))
+        if args.group == "stream":
+            return asyncio.run(stream_create(settings, args.replicas))
+        if args.group == "keys":
+            return asyncio.run(
+                {
+                    "list": lambda: keys_list(settings),
+                    "register": lambda: keys_register(settings, args.service, args.vkey),
+                    "revoke": lambda: keys_revoke(settings, args.key, args.reason),
+                    "rotate": lambda: keys_rotate(settings, args.service),
+                }[args.cmd]()
+            )
+        if args.group == "agencies":
+            return asyncio.run(agencies_add(settings, args.name))
         if args.group == "events":
             from .catalogue import asyncapi_json
 

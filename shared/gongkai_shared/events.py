@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from .envelope import TYPE_PREFIX, Actor, Envelope, new_id, utcnow
 from .outcomes import Outcome
 
-CONTEXTS = ("intake", "review", "publishing", "notify")
+CONTEXTS = ("intake", "review", "publishing", "notify", "trust")
+SERVICE_CONTEXTS = CONTEXTS[:4]  # "trust" is written only with the operator's root key
 
 
 class EventBody(BaseModel):

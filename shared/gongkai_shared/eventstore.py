@@ -11,7 +11,7 @@ Append rules (ARCHITECTURE.md §1):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +22,10 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import APIError, BadRequestError, NotFoundError
 
+from .access import inbox_prefix
 from .envelope import Envelope, sha256_hex
 from .events import aggregate_filter, parse_body, subject_for
+from .trust import EventSigner, KeyRing
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +45,20 @@ class ConcurrencyConflict(Exception):
 
 class ChainError(Exception):
     """The expected previous event does not belong to the aggregate being appended to."""
+
+
+class StreamMisconfigured(Exception):
+    """The stream is missing, sealed, or weaker than the log requires; the message says how."""
+
+
+@dataclass(frozen=True)
+class RawEvent:
+    """A message exactly as the stream holds it, not yet parsed (it may not even be an event)."""
+
+    seq: int
+    subject: str
+    headers: dict[str, str]
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -93,18 +109,76 @@ def stream_config(name: str, replicas: int = 1) -> StreamConfig:
     )
 
 
-async def connect(url: str, name: str) -> NATS:
-    return await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+def stream_problems(config: StreamConfig, sealed: bool = False) -> list[str]:
+    """Everything about a stream's settings that could lose or rewrite history, in words."""
+    want = stream_config(config.name or "FOI")
+    problems = []
+    if list(config.subjects or []) != want.subjects:
+        problems.append(f"subjects are {config.subjects}, not {want.subjects}")
+    for flag in ("deny_delete", "deny_purge", "allow_direct"):
+        if not getattr(config, flag):
+            problems.append(f"{flag} is off")
+    for limit in ("max_msgs", "max_bytes", "max_msgs_per_subject"):
+        value = getattr(config, limit)
+        if value is not None and value > 0:
+            problems.append(f"{limit} is {value}: old events could be dropped")
+    if config.max_age:
+        problems.append(f"max_age is {config.max_age}s: old events could be dropped")
+    if config.allow_rollup_hdrs:
+        problems.append("allow_rollup_hdrs is on: a roll-up could erase a subject's history")
+    if config.storage is not None and config.storage != StorageType.FILE:
+        problems.append(f"storage is {config.storage}, not file")
+    if sealed:
+        problems.append("the stream is sealed: nothing can be written")
+    return problems
+
+
+async def connect(
+    url: str, name: str, *, user: str = "", password: str = "", **options: Any
+) -> NATS:
+    """Connect as ``user`` (with its own inbox prefix, the only one it may subscribe to)."""
+    auth: dict[str, Any] = {}
+    if user:
+        auth = {"user": user, "password": password, "inbox_prefix": inbox_prefix(user)}
+    options.setdefault("max_reconnect_attempts", -1)
+    options.setdefault("reconnect_time_wait", 0.5)
+    within = options.pop("initial_timeout", 30.0)
+    errors: list[str] = []
+    outer_cb = options.pop("error_cb", None)
+
+    async def remember(e: Exception) -> None:
+        errors.append(str(e) or type(e).__name__)
+        if outer_cb is not None:
+            await outer_cb(e)
+
+    # nats-py retries the first connection forever too: a wrong password must not hang a service
+    try:
+        return await asyncio.wait_for(nats.connect(url, name=name, error_cb=remember, **auth, **options), within)
+    except TimeoutError:
+        last = errors[-1] if errors else "no answer"
+        raise ConnectionError(f"cannot connect to NATS at {url} as {user or 'anonymous'}: {last}") from None
 
 
 class EventStore:
-    def __init__(self, nc: NATS, stream: str = "FOI") -> None:
+    """The log. ``signer`` signs every append for its context (``None``: this store only reads);
+    an operator's tool may hold several signers (``{"trust": root, ...}``), one per context."""
+
+    def __init__(
+        self, nc: NATS, stream: str = "FOI", signer: EventSigner | Iterable[EventSigner] | None = None
+    ) -> None:
         self.nc = nc
         self.js: JetStreamContext = nc.jetstream()
         self.stream = stream
+        many = [] if signer is None else [signer] if isinstance(signer, EventSigner) else list(signer)
+        self.signers: dict[str, EventSigner] = {s.context: s for s in many}
+        # who may write to this log (learnt from its trust events); readers verify against it
+        self.keyring: KeyRing | None = None
 
     async def ensure_stream(self, replicas: int = 1) -> None:
-        """Create the stream, or bring an existing one to the immutable settings. Idempotent."""
+        """Create the stream, or bring an existing one to the immutable settings. Idempotent.
+
+        Only the operator's (administrator) credential may do this; services only check.
+        """
         cfg = stream_config(self.stream, replicas)
         try:
             info = await self.js.stream_info(self.stream)
@@ -115,10 +189,23 @@ class EventStore:
                 return
             except BadRequestError:  # another process created it first
                 info = await self.js.stream_info(self.stream)
-        current = info.config
-        if not (current.deny_delete and current.deny_purge and current.allow_direct and current.allow_atomic):
+        if stream_problems(info.config) or not info.config.allow_atomic:
             await self.js.update_stream(cfg)
             log.warning("stream_settings_restored", stream=self.stream)
+
+    async def check_stream(self) -> None:
+        """Raise StreamMisconfigured, naming every problem, unless the stream keeps all history."""
+        try:
+            info = await self.js.stream_info(self.stream)
+        except NotFoundError:
+            raise StreamMisconfigured(
+                f"stream {self.stream} does not exist; the operator creates it (gongkai stream create)"
+            ) from None
+        problems = stream_problems(info.config, bool(info.config.sealed))
+        if info.state.messages and info.state.first_seq > 1:
+            problems.append(f"history is missing: the first event is at seq {info.state.first_seq}")
+        if problems:
+            raise StreamMisconfigured(f"stream {self.stream}: " + "; ".join(problems))
 
     async def stream_settings(self) -> StreamConfig:
         return (await self.js.stream_info(self.stream)).config
@@ -149,10 +236,18 @@ class EventStore:
             return None
         return self._stored(msg)
 
-    async def read(
+    async def last_raw(self, filter_subject: str) -> RawEvent | None:
+        """The last message on ``filter_subject`` (wildcards allowed), unparsed; None if none."""
+        try:
+            msg = await self.js.get_last_msg(self.stream, filter_subject, direct=True)
+        except NotFoundError:
+            return None
+        return RawEvent(msg.seq, msg.subject, dict(msg.headers or {}), msg.data)
+
+    async def read_raw(
         self, start_seq: int = 1, filter_subject: str = "foi.>", *, until_seq: int | None = None
-    ) -> AsyncIterator[StoredEvent]:
-        """Events in stream order from ``start_seq`` (an ordered consumer: no acks, no gaps).
+    ) -> AsyncIterator[RawEvent]:
+        """Messages in stream order from ``start_seq`` (an ordered consumer: no acks, no gaps).
 
         Stops after ``until_seq`` (default: the stream's last sequence when called).
         """
@@ -161,6 +256,7 @@ class EventStore:
             return
         sub = await self.js.subscribe(
             filter_subject,
+            stream=self.stream,
             ordered_consumer=True,
             config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start_seq),
         )
@@ -169,17 +265,18 @@ class EventStore:
                 msg = await sub.next_msg(timeout=10)
                 meta = msg.metadata
                 seq = meta.sequence.stream
-                yield StoredEvent(
-                    seq=seq,
-                    subject=msg.subject,
-                    headers=dict(msg.headers or {}),
-                    data=msg.data,
-                    envelope=Envelope.from_bytes(msg.data),
-                )
+                yield RawEvent(seq, msg.subject, dict(msg.headers or {}), msg.data)
                 if seq >= end or meta.num_pending == 0:
                     return
         finally:
             await sub.unsubscribe()
+
+    async def read(
+        self, start_seq: int = 1, filter_subject: str = "foi.>", *, until_seq: int | None = None
+    ) -> AsyncIterator[StoredEvent]:
+        """Events in stream order from ``start_seq``, parsed (see :meth:`read_raw`)."""
+        async for raw in self.read_raw(start_seq, filter_subject, until_seq=until_seq):
+            yield StoredEvent(raw.seq, raw.subject, raw.headers, raw.data, Envelope.from_bytes(raw.data))
 
     async def history(self, aggregate_id: str) -> list[StoredEvent]:
         """The aggregate's whole history, in log order, read from the stream itself."""
@@ -206,10 +303,15 @@ class EventStore:
         event = event.model_copy(update={"prevhash": prevhash})
         data = event.to_bytes()
         subject = subject_for(context, aggregate_id, event.name)
+        signer = self.signers.get(context)
+        if signer is None:
+            owners = ", ".join(self.signers) or "nobody"
+            raise PermissionError(f"this store signs for {owners}; it cannot write {context}'s events")
         headers = {
             MSG_ID: event.id,
             EXPECTED_SEQ: str(expected_seq),
             EXPECTED_SEQ_SUBJECT: aggregate_filter(aggregate_id),
+            **signer.headers(subject, data),
         }
         try:
             ack = await self.js.publish(subject, data, stream=self.stream, headers=headers)

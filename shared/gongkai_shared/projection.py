@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from .envelope import Envelope
 from .events import REGISTRY
 from .eventstore import EventStore, StoredEvent
+from .trust import KeyRing, Untrusted
 
 log = structlog.get_logger(__name__)
 
@@ -44,6 +45,11 @@ class Projection(Protocol):
 
 
 PARKED = Counter("gongkai_projection_parked_total", "Events a projection passed over", ["projection"])
+REFUSED = Counter(
+    "gongkai_events_refused_total",
+    "Events refused because their writer could not be proven (unsigned, unknown key, wrong owner)",
+    ["reader"],
+)
 
 
 @dataclass(frozen=True)
@@ -85,11 +91,18 @@ class ProjectionRunner:
         store: EventStore,
         projection: Projection,
         *,
+        keyring: KeyRing | None = None,
         batch_max: int = 500,
         fail_after: int = 5,
         max_backoff: float = 30.0,
     ) -> None:
         self.pool, self.store, self.projection = pool, store, projection
+        ring = keyring or store.keyring
+        if ring is None:  # verification is never optional
+            raise ValueError(f"{projection.name}: no key ring to verify the writers of events with")
+        self.keyring: KeyRing = ring
+        self.rejected = 0  # events refused for their signature: an alert in readiness and metrics
+        self.last_rejected: str | None = None
         self.name = projection.name
         self.batch_max = batch_max
         self.fail_after = fail_after
@@ -190,11 +203,16 @@ class ProjectionRunner:
 
     async def _follow(self, lock_conn: asyncpg.Connection) -> None:
         self._set_position(await self._load_position())
+        self.rejected = await lock_conn.fetchval(
+            "SELECT count(*) FROM parked_events WHERE projection = $1 AND reason = 'writer not proven'",
+            self.name,
+        )
         self.state = "running"
         from nats.js.api import ConsumerConfig, DeliverPolicy
 
         sub = await self.store.js.subscribe(
             "foi.>",
+            stream=self.store.stream,
             ordered_consumer=True,
             config=ConsumerConfig(
                 deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.position + 1
@@ -231,6 +249,7 @@ class ProjectionRunner:
         return [p for p in parts if p]
 
     async def _apply_batch(self, batch: list[Raw]) -> None:
+        await self.keyring.ensure(self.store, batch[-1].seq)
         async with self.pool.acquire() as conn, conn.transaction():
             stored = await conn.fetchval(
                 "SELECT position FROM projection_position WHERE name = $1 FOR UPDATE", self.name
@@ -256,6 +275,14 @@ class ProjectionRunner:
                 event, problem = _parse(raw)
                 if event is None:  # it can never be applied: park it with its error, go on
                     await self._park(conn, raw, problem, "cannot be applied", "system")
+                    continue
+                try:
+                    self.keyring.check(raw.seq, raw.subject, raw.headers, raw.data, event.envelope)
+                except Untrusted as e:  # never applied, never silently skipped: parked, alerted
+                    await self._park(conn, raw, str(e), "writer not proven", "system")
+                    self.rejected += 1
+                    self.last_rejected = f"seq {raw.seq}: {e}"
+                    REFUSED.labels(self.name).inc()
                     continue
                 with structlog.contextvars.bound_contextvars(
                     event_id=event.id, case_id=event.aggregate_id, seq=event.seq

@@ -15,12 +15,15 @@ from typing import Any
 
 import asyncpg
 import structlog
+from nats.js.api import ConsumerConfig
+from nats.js.errors import NotFoundError
 
 from .db import PROJECTION_TABLE, create_pool, migrate
-from .eventstore import EventStore, connect
+from .eventstore import EventStore, StreamMisconfigured, connect, stream_problems
 from .logging import configure_logging
 from .projection import Projection, ProjectionRunner
 from .settings import ServiceSettings
+from .trust import EventSigner, KeyRing
 
 log = structlog.get_logger(__name__)
 
@@ -36,20 +39,59 @@ class Runtime:
         self._tasks: list[asyncio.Task[Any]] = []
         self._starters: list[Callable[[], Awaitable[Any]]] = []
         self.nats_ok = False
+        self.keyring: KeyRing
+        # the durable consumers this service's reactions need, with the config to recreate them
+        self.durables: dict[str, ConsumerConfig] = {}
+        self.stream_problem: str | None = None
+        self.consumer_problems: dict[str, str] = {}
+        self.watch_seconds = 2.0
         # more readiness checks a service adds: each returns (name, ok, detail)
         self.extra_checks: list[Callable[[], tuple[str, bool, str]]] = []
 
+    def signer(self) -> EventSigner:
+        env = f"GONGKAI_{self.service.upper()}_SIGNING_KEY"
+        if not self.settings.signing_key:
+            raise StartupRefused(f"{env} is not set: this service cannot sign its events")
+        try:
+            return EventSigner.from_skey(self.service, self.settings.signing_key)
+        except ValueError as e:
+            raise StartupRefused(f"{env}: {e}") from None
+
     async def start(self) -> None:
-        nc = await connect(self.settings.nats_url, f"gongkai-{self.service}")
-        self.store = EventStore(nc, self.settings.stream)
-        await self.store.ensure_stream(self.settings.stream_replicas)
+        """Connect, then refuse to run against a weak stream or with an unregistered key."""
+        signer = self.signer()
+        if not self.settings.root_key:
+            raise StartupRefused("GONGKAI_ROOT_KEY (the operator's root verifier key) is not set")
+        self.keyring = KeyRing(self.settings.root_key)
+        user = self.settings.nats_user or self.service
+        nc = await connect(
+            self.settings.nats_url, f"gongkai-{self.service}", user=user, password=self.settings.nats_password
+        )
+        self.store = EventStore(nc, self.settings.stream, signer)
+        self.store.keyring = self.keyring
+        try:
+            await self.store.check_stream()
+        except StreamMisconfigured as e:
+            await nc.close()
+            raise StartupRefused(str(e)) from None
+        await self.keyring.ensure(self.store, await self.store.last_seq() + 1)
+        if not any(k.ref == signer.ref for k in self.keyring.active(self.service)):
+            await nc.close()
+            raise StartupRefused(
+                f"{self.service}'s signing key {signer.ref} is not registered in the log; "
+                f"the operator registers it: gongkai keys register {self.service} '{signer.vkey}'"
+            )
         self.pool = await create_pool(self.settings.database_url, self.schema)
         self.nats_ok = True
-        log.info("service_started", service=self.service)
+        self.spawn(self._watch(), "watch-stream")
+        log.info("service_started", service=self.service, signing_key=signer.ref)
 
     def project(self, projection: Projection) -> ProjectionRunner:
         runner = ProjectionRunner(
-            self.pool, self.store, projection, batch_max=self.settings.projection_batch_max
+            self.pool,
+            self.store,
+            projection,
+            batch_max=self.settings.projection_batch_max,
         )
         self.runners[projection.name] = runner
         self.spawn(runner.run(), f"projection:{projection.name}")
@@ -89,10 +131,53 @@ class Runtime:
         results = [await r.wait_for(seq, timeout) for r in self.runners.values()]
         return all(results)
 
+    # --- watching the stream and the consumers this service needs ----------------------------
+
+    async def _watch(self) -> None:
+        while True:
+            try:
+                await self.watch_once()
+            except Exception as e:  # noqa: BLE001 — NATS unreachable: the nats check reports it
+                self.stream_problem = f"cannot check the stream: {type(e).__name__}: {e}"
+            await asyncio.sleep(self.watch_seconds)
+
+    async def watch_once(self) -> None:
+        """Stream gone, sealed, weakened or shorter than what was applied: not ready. A durable
+        consumer that disappeared: not ready, and recreated from its recorded configuration."""
+        js, stream = self.store.js, self.settings.stream
+        try:
+            info = await js.stream_info(stream)
+        except NotFoundError:
+            self.stream_problem = f"stream {stream} is gone"
+            return
+        problems = stream_problems(info.config, bool(info.config.sealed))
+        applied = max((r.position for r in self.runners.values()), default=0)
+        if info.state.last_seq < applied:
+            problems.append(f"history is missing: the stream ends at {info.state.last_seq}, {applied} applied")
+        self.stream_problem = f"stream {stream}: " + "; ".join(problems) if problems else None
+        for durable, config in self.durables.items():
+            try:
+                await js.consumer_info(stream, durable)
+                self.consumer_problems.pop(durable, None)
+            except NotFoundError:
+                self.consumer_problems[durable] = f"durable consumer {durable} is gone; recreating it"
+                log.error("consumer_missing", durable=durable)
+                await js.add_consumer(stream, config)
+
     def checks(self) -> Iterable[tuple[str, bool, str]]:
         yield "nats", self.nats_ok and self.store.nc.is_connected, ""
+        yield "stream", self.stream_problem is None, self.stream_problem or ""
+        for durable in self.durables:
+            problem = self.consumer_problems.get(durable)
+            yield f"consumer:{durable}", problem is None, problem or ""
         for name, r in self.runners.items():
             yield f"projection:{name}", r.healthy, f"{r.state} at {r.position} {r.last_error or ''}"
+            if r.rejected:
+                # an alert, not an outage: the forged events were parked and the projection runs on
+                yield f"signatures:{name}", True, f"{r.rejected} event(s) refused, last: {r.last_rejected}"
+        for task in self._tasks:  # a background loop that died is an outage, never silent
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                yield f"task:{task.get_name()}", False, f"stopped: {task.exception()!r}"
         for check in self.extra_checks:
             yield check()
 
@@ -107,6 +192,10 @@ class Runtime:
             }
             for name, r in self.runners.items()
         }
+
+
+class StartupRefused(Exception):
+    """The service must not run as configured; the message says exactly why."""
 
 
 async def run_migrations(settings: ServiceSettings, service: str, directory: Path) -> list[str]:

@@ -18,6 +18,14 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GONGKAI_SERVICE_", extra="ignore", populate_by_name=True)
 
     nats_url: str = "nats://127.0.0.1:4222"
+    # the service's own NATS user (default: the service's name) and its password
+    nats_user: str = ""
+    nats_password: str = Field(default="", repr=False)
+    # the service's Ed25519 event-signing key, ``PRIVATE+KEY+<name>+<id>+<base64>`` (C2SP note
+    # format); its public half must be registered in the log by the operator (gongkai keys)
+    signing_key: str = Field(default="", repr=False)
+    # the operator's root verifier key: every reader checks the registered keys against it
+    root_key: str = Field(default="", validation_alias=AliasChoices("root_key", "GONGKAI_ROOT_KEY"))
     database_url: str = "postgresql://postgres@127.0.0.1:5432/gongkai"
     db_schema: str = ""
     http_host: str = "127.0.0.1"
@@ -38,6 +46,14 @@ class CliSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GONGKAI_", extra="ignore")
 
     nats_url: str = ""
+    # the operator's NATS credential (default: the data folder's files for admin and auditor)
+    nats_user: str = ""
+    nats_password: str = Field(default="", repr=False)
+    # the root key: its private half signs key registrations, its verifier key checks the log
+    root_signing_key: str = Field(default="", repr=False)
+    root_key: str = ""
+    # where the services answer (calendar load goes through notify's API); default: data folder
+    url: str = ""
     stream: str = "FOI"
     auth_secret: str = Field(default="", repr=False)
     data_dir: str = "./var"

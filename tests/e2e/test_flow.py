@@ -10,6 +10,7 @@ from gongkai_notify.dispatcher import dispatch_once
 from gongkai_shared.clock import FakeClock
 from tests.flow import DISCLOSE, INDEX_NUMBER, answer, apply, decide, events_named, wait_for_event
 from tests.harness import System
+from tests.servers import NatsServer
 
 
 @pytest.fixture
@@ -18,8 +19,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def system(nats_url: str, database_url: str, clock: FakeClock):
-    s = System(nats_url, database_url, clock=clock, notify={"tick_seconds": 0.1})
+async def system(nats_server: NatsServer, database_url: str, clock: FakeClock):
+    s = System(nats_server, database_url, clock=clock, notify={"tick_seconds": 0.1})
     await s.start()
     yield s
     await s.stop()

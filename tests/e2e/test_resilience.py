@@ -17,14 +17,15 @@ from gongkai_shared.eventstore import ConcurrencyConflict
 from tests.events import deadline_set
 from tests.flow import DISCLOSE, apply, command, decide, wait_for_count
 from tests.harness import System
+from tests.servers import NatsServer
 
 REGISTRAR = Actor(id="登记员", role="registrar")
 
 
 async def test_restart_of_every_service_mid_flow_loses_nothing_and_doubles_nothing(
-    nats_url: str, database_url: str
+    nats_server: NatsServer, database_url: str
 ) -> None:
-    system = await System(nats_url, database_url, notify={"tick_seconds": 0.1}).start()
+    system = await System(nats_server, database_url, notify={"tick_seconds": 0.1}).start()
     try:
         first = [await apply(system) for _ in range(3)]
         # publishing and review go down while applications keep arriving
@@ -62,8 +63,10 @@ async def test_restart_of_every_service_mid_flow_loses_nothing_and_doubles_nothi
         await system.stop()
 
 
-async def test_concurrent_drafts_one_wins_the_other_is_409(nats_url: str, database_url: str) -> None:
-    system = await System(nats_url, database_url, notify={"tick_seconds": 3600}).start("intake", "review")
+async def test_concurrent_drafts_one_wins_the_other_is_409(
+    nats_server: NatsServer, database_url: str
+) -> None:
+    system = await System(nats_server, database_url, notify={"tick_seconds": 3600}).start("intake", "review")
     try:
         case = await apply(system)
         await command(system, case["case_id"], "register", {}, "registrar")
@@ -90,23 +93,26 @@ async def test_concurrent_drafts_one_wins_the_other_is_409(nats_url: str, databa
         await system.stop()
 
 
-async def test_stale_write_is_rejected_then_retried_on_fresh_state(nats_url: str, database_url: str) -> None:
+async def test_stale_write_is_rejected_then_retried_on_fresh_state(
+    nats_server: NatsServer, database_url: str
+) -> None:
     """Another service appends to the case after review loaded its state: review's append is
     rejected by the concurrency check (err 10071), it reloads and decides again, and succeeds."""
-    system = await System(nats_url, database_url).start("intake", "review")
+    system = await System(nats_server, database_url).start("intake", "review")
     try:
         case = await apply(system)
         rt = system.runtime("review")
         assert await rt.wait_for(case["sequence"])
         loaded = await queries.load_case(rt.pool, case["case_id"])
         other = deadline_set(case["case_id"])
+        notify = await nats_server.writer("notify")  # the other writer, as notify
         loads: list[int] = []
 
         async def load():  # the first load races the other writer: its state is stale
             state = loaded if not loads else await queries.load_case(rt.pool, case["case_id"])
             loads.append(state[1])
             if len(loads) == 1:
-                await rt.store.append(other, "notify", case["sequence"])
+                await notify.append(other, "notify", case["sequence"])
             return state
 
         def register(state):  # noqa: ANN001, ANN202
@@ -122,6 +128,7 @@ async def test_stale_write_is_rejected_then_retried_on_fresh_state(nats_url: str
             )
 
         stored = await execute(rt, case["case_id"], load, register)
+        await notify.nc.close()
         assert len(loads) == 2 and loads[1] > loads[0]  # rejected once, retried on fresh state
         history = await rt.store.history(case["case_id"])
         assert [e.name for e in history] == ["request-received", "deadline-set", "case-registered"]
@@ -135,8 +142,10 @@ async def test_stale_write_is_rejected_then_retried_on_fresh_state(nats_url: str
         await system.stop()
 
 
-async def test_operators_see_projections_and_only_an_admin_parks(nats_url: str, database_url: str) -> None:
-    system = await System(nats_url, database_url).start("review")
+async def test_operators_see_projections_and_only_an_admin_parks(
+    nats_server: NatsServer, database_url: str
+) -> None:
+    system = await System(nats_server, database_url).start("review")
     try:
         client = system.clients["review"]
         status = (await client.get("/api/v1/status")).json()

@@ -9,6 +9,7 @@ import pytest
 from gongkai_shared.clock import FakeClock
 from tests.flow import DISCLOSE, apply, command, events_named, wait_for_count, wait_for_event
 from tests.harness import System
+from tests.servers import NatsServer
 
 THIRD_PARTY = {"party_kind": "third_party", "party": "某科技有限公司", "matter": "涉及其投标文件"}
 
@@ -19,8 +20,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def system(nats_url: str, database_url: str, clock: FakeClock):
-    s = await System(nats_url, database_url, clock=clock).start("intake", "review", "publishing")
+async def system(nats_server: NatsServer, database_url: str, clock: FakeClock):
+    s = await System(nats_server, database_url, clock=clock).start("intake", "review", "publishing")
     yield s
     await s.stop()
 
@@ -238,12 +239,12 @@ async def test_the_applicant_withdraws_with_the_tracking_code(system: System) ->
 
 
 async def test_clarification_restarts_the_answer_clock_and_a_consultation_pauses_it(
-    nats_url: str, database_url: str, clock: FakeClock
+    nats_server: NatsServer, database_url: str, clock: FakeClock
 ) -> None:
     """Through the review API, with notify running: the answer deadline stops while the applicant
     corrects, runs 20 working days anew from the corrected application, and a consultation's days
     are not counted."""
-    system = await System(nats_url, database_url, clock=clock, notify={"tick_seconds": 0.1}).start()
+    system = await System(nats_server, database_url, clock=clock, notify={"tick_seconds": 0.1}).start()
     try:
         received = await apply(system)  # 2026-03-02: due 2026-03-30
         case_id = received["case_id"]

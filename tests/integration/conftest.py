@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.harness import System
+from tests.servers import NatsServer
 
 
 @pytest.fixture
-async def intake(nats_url: str, database_url: str):
+async def intake(nats_server: NatsServer, database_url: str):
     """The intake service alone, on a fresh nats-server and database."""
-    system = await System(nats_url, database_url).start("intake")
+    system = await System(nats_server, database_url).start("intake")
     yield system
     await system.stop()

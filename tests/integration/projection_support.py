@@ -1,6 +1,6 @@
 """Helpers for the projection runner tests: a recording projection, its schema, and a worker.
 
-Run as ``python -m tests.integration.projection_support NATS_URL DATABASE_URL KILL_FROM`` it
+Run as ``python -m tests.integration.projection_support SERVER_DIR PORT DATABASE_URL KILL_FROM`` it
 runs a runner whose projection SIGKILLs its own process on the first event at or after
 ``KILL_FROM`` that is *not* the first of its batch (so earlier events of the same batch were
 already inserted in the open transaction). Before dying it prints one JSON line saying where.
@@ -15,13 +15,15 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 
 from gongkai_shared.db import PROJECTION_TABLE, create_pool
-from gongkai_shared.eventstore import EventStore, StoredEvent, connect
+from gongkai_shared.eventstore import EventStore, StoredEvent
 from gongkai_shared.projection import ProjectionRunner
 from tests.events import deadline_set
+from tests.servers import NatsServer
 
 SCHEMA = "t"
 Hook = Callable[[asyncpg.Connection, StoredEvent], Awaitable[None]]
@@ -109,7 +111,7 @@ async def stored_position(database_url: str, name: str = "recorder") -> int | No
         await conn.close()
 
 
-async def _worker(nats_url: str, database_url: str, kill_from: int) -> None:
+async def _worker(server_dir: str, port: int, database_url: str, kill_from: int) -> None:
     async def kill_mid_batch(conn: asyncpg.Connection, event: StoredEvent) -> None:
         if event.seq < kill_from:
             return
@@ -119,11 +121,11 @@ async def _worker(nats_url: str, database_url: str, kill_from: int) -> None:
         print(json.dumps({"killed_at": event.seq, "in_batch": in_batch}), flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
 
-    store = EventStore(await connect(nats_url, "worker"))
+    store = await NatsServer(Path(server_dir), port).writer()  # the test's running server
     pool = await create_pool(database_url, SCHEMA)
     runner = ProjectionRunner(pool, store, Recorder(hook=kill_mid_batch), batch_max=50)
     await runner.run()  # never returns: the projection kills the process
 
 
 if __name__ == "__main__":
-    asyncio.run(_worker(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+    asyncio.run(_worker(sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from nats.js.errors import APIError
@@ -31,10 +32,10 @@ from gongkai_shared.eventstore import (
     ConcurrencyConflict,
     EventStore,
     StoredEvent,
-    connect,
     with_retries,
 )
 from tests.events import deadline_set
+from tests.servers import NatsServer
 
 ACTOR = Actor(id="clerk-1", role="clerk")
 
@@ -72,9 +73,8 @@ def deadline(case_id: str) -> Envelope:
 
 
 @pytest.fixture
-async def store(nats_url: str) -> AsyncIterator[EventStore]:
-    s = EventStore(await connect(nats_url, "t"))
-    await s.ensure_stream()
+async def store(nats_server: NatsServer) -> AsyncIterator[EventStore]:
+    s = await nats_server.writer()  # plays every service, each signing with its own key
     yield s
     await s.nc.drain()
 
@@ -90,12 +90,12 @@ def assert_chained(history: list[StoredEvent]) -> None:
 
 
 async def test_ensure_stream_is_idempotent_and_the_stream_keeps_everything(
-    store: EventStore, nats_url: str
+    store: EventStore, nats_server: NatsServer
 ) -> None:
     """Rule: the FOI stream denies delete and purge, serves direct gets, and ages nothing out;
-    calling ensure_stream again (also from other clients, concurrently) changes nothing."""
+    calling ensure_stream again (the operator, from several clients, concurrently) changes nothing."""
     first = await store.stream_settings()
-    others = [EventStore(await connect(nats_url, f"t{i}")) for i in range(3)]
+    others = [await nats_server.admin() for _ in range(3)]
     try:
         await asyncio.gather(store.ensure_stream(), *(o.ensure_stream() for o in others))
     finally:
@@ -117,13 +117,12 @@ async def _stream_names(store: EventStore) -> AsyncIterator[str]:
         yield info.config.name
 
 
-async def test_ensure_stream_restores_immutable_settings_of_an_existing_stream(
-    nats_url: str,
-) -> None:
+async def test_ensure_stream_restores_immutable_settings_of_an_existing_stream(tmp_path: Path) -> None:
     """Rule: a pre-existing FOI stream that allows deletes is brought to the immutable settings."""
     from nats.js.api import StreamConfig
 
-    nc = await connect(nats_url, "t")
+    bare = NatsServer(tmp_path / "bare").start(provision=False)
+    nc = (await bare.admin()).nc
     try:
         js = nc.jetstream()
         await js.add_stream(StreamConfig(name="FOI", subjects=["foi.>"], deny_delete=False, deny_purge=False))
@@ -133,6 +132,7 @@ async def test_ensure_stream_restores_immutable_settings_of_an_existing_stream(
         assert cfg.deny_delete and cfg.deny_purge and cfg.allow_direct and cfg.allow_atomic
     finally:
         await nc.drain()
+        bare.stop()
 
 
 async def test_server_refuses_to_delete_a_message_or_purge_the_stream(store: EventStore) -> None:
@@ -295,9 +295,9 @@ async def test_history_is_the_aggregates_events_only_in_order_across_contexts(
     case, other = "case-1", "case-10"
     assert await store.history(case) == []
     a = await store.append(received(case), "intake", 0)
-    await store.append(received(other), "intake", 0)
+    o1 = await store.append(received(other), "intake", 0)
     b = await store.append(deadline(case), "notify", a.seq)
-    o2 = await store.append(decided(other), "review", 2)
+    o2 = await store.append(decided(other), "review", o1.seq)
     c = await store.append(decided(case), "review", b.seq)
 
     history = await store.history(case)
@@ -315,7 +315,7 @@ async def test_history_is_the_aggregates_events_only_in_order_across_contexts(
         "DeadlineSet",
         "DecisionRecorded",
     ]
-    assert [e.seq for e in await store.history(other)] == [2, o2.seq]
+    assert [e.seq for e in await store.history(other)] == [o1.seq, o2.seq]
     # the stored bytes are the canonical bytes of the envelope
     for e in history:
         assert e.data == e.envelope.to_bytes()

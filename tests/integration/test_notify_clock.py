@@ -51,7 +51,7 @@ from gongkai_shared.events import (
 from gongkai_shared.eventstore import EventStore, StoredEvent, with_retries
 from gongkai_shared.runtime import run_migrations
 from tests.harness import SECRET, System, migrations_of
-from tests.servers import free_port
+from tests.servers import NatsServer, free_port
 
 pytestmark = pytest.mark.integration
 CAL = WorkingCalendar()
@@ -112,10 +112,11 @@ class Webhook:
 
 
 class Replicas:
-    def __init__(self, nats_url: str, database_url: str, clock: FakeClock, **settings: Any) -> None:
+    def __init__(self, nats: NatsServer, database_url: str, clock: FakeClock, **settings: Any) -> None:
         self.clock = clock
+        self.nats = nats
         self.settings = NotifySettings(
-            nats_url=nats_url,
+            **nats.service_settings("notify"),
             database_url=database_url,
             auth_secret=SECRET,
             tick_seconds=0.05,
@@ -129,6 +130,9 @@ class Replicas:
 
     async def start(self, n: int = 2) -> Replicas:
         await run_migrations(self.settings, "notify", migrations_of("notify"))
+        # the test plays intake and review (and reads): its own connection, each context's key
+        self.store = await self.nats.writer()
+        self.stack.push_async_callback(self.store.nc.close)
         for _ in range(n):
             app = create_app(self.settings, clock=self.clock)
             await self.stack.enter_async_context(
@@ -141,10 +145,6 @@ class Replicas:
             self.clients.append(client)
         return self
 
-    @property
-    def store(self) -> EventStore:
-        return self.apps[0].state.runtime.store
-
     async def settled(self, timeout: float = 15.0) -> None:
         """The active projection (one replica holds the lock) applied the stream's last event."""
         last = await self.store.last_seq()
@@ -156,6 +156,28 @@ class Replicas:
                 return
             assert loop.time() < end, f"projection at {positions}, stream at {last}"
             await asyncio.sleep(0.02)
+
+    async def serve_http(self, replica: int) -> str:
+        """Serve one replica on a loopback port (for a real command line client); its URL."""
+        import uvicorn
+
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                self.apps[replica], host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+            )
+        )
+        task = asyncio.ensure_future(server.serve())
+
+        async def stop() -> None:
+            server.should_exit = True
+            await task
+
+        self.stack.push_async_callback(stop)
+        while not server.started:
+            assert not task.done(), "the HTTP server did not start"
+            await asyncio.sleep(0.02)
+        return f"http://127.0.0.1:{port}"
 
     def active_client(self) -> httpx.AsyncClient:
         i = max(
@@ -239,7 +261,7 @@ async def receive(store: EventStore, case_id: str, on: date) -> StoredEvent:
 
 
 async def test_pause_restart_extension_then_one_breach_with_two_replicas(
-    nats_url: str, database_url: str, mailbox: Mailbox
+    nats_server: NatsServer, database_url: str, mailbox: Mailbox
 ) -> None:
     """Rule: the answer deadline is suspended by a request for correction and runs anew from the
     correction, pauses while a third party is consulted, grows by an extension; each change is
@@ -247,7 +269,7 @@ async def test_pause_restart_extension_then_one_breach_with_two_replicas(
     once, though two notify replicas race for it, and the office head is told."""
     clock = FakeClock(beijing(date(2026, 3, 2), 9))
     notify = await Replicas(
-        nats_url,
+        nats_server,
         database_url,
         clock,
         smtp_host="127.0.0.1",
@@ -372,7 +394,7 @@ async def test_pause_restart_extension_then_one_breach_with_two_replicas(
 
     # a restart of both replicas does not fire it again
     clock.set(beijing(final + timedelta(days=30), 9))
-    again = await Replicas(nats_url, database_url, clock).start(2)
+    again = await Replicas(nats_server, database_url, clock).start(2)
     try:
         await again.settled()
         for _ in range(3):
@@ -390,15 +412,15 @@ async def _answer_breaches(store: EventStore, case: str) -> list[StoredEvent]:
     return [e for e in await history(store, case, "deadline-breached") if e.envelope.data["kind"] == "answer"]
 
 
-def _cli(nats_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(nats: NatsServer, url: str, *args: str) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).parent / "gongkai"
-    env = {**os.environ, "GONGKAI_NATS_URL": nats_url}
+    env = {**os.environ, **nats.cli_env(), "GONGKAI_URL": url, "GONGKAI_AUTH_SECRET": SECRET}
     return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=60, env=env)
 
 
 @pytest.mark.skipif(2027 in CAL.seeded_years, reason="the chinesecalendar package now knows 2027")
 async def test_loading_2027_recomputes_the_provisional_deadline(
-    nats_url: str, database_url: str, tmp_path: Path
+    nats_server: NatsServer, database_url: str, tmp_path: Path
 ) -> None:
     """Rule: a receipt on 2026-12-20 gives a provisional deadline in January 2027 and no error;
     `gongkai calendar load` appends the year; notify recomputes the open deadline, records the new
@@ -406,7 +428,7 @@ async def test_loading_2027_recomputes_the_provisional_deadline(
     clock = FakeClock(beijing(date(2026, 12, 20), 9))
     hook = Webhook()
     notify = await Replicas(
-        nats_url, database_url, clock, webhook_urls=hook.url, staff_email="office@x.cn"
+        nats_server, database_url, clock, webhook_urls=hook.url, staff_email="office@x.cn"
     ).start(1)
     store, case = notify.store, "case-2027"
     try:
@@ -426,9 +448,11 @@ async def test_loading_2027_recomputes_the_provisional_deadline(
             "adjusted_working_days: [2027-02-20]\n",
             encoding="utf-8",
         )
-        done = await asyncio.to_thread(_cli, nats_url, "calendar", "load", str(spec))
+        # the command goes through notify's API (notify alone writes notify's events)
+        url = await notify.serve_http(0)
+        done = await asyncio.to_thread(_cli, nats_server, url, "calendar", "load", str(spec))
         assert done.returncode == 0, done.stderr
-        again = await asyncio.to_thread(_cli, nats_url, "calendar", "load", str(spec))
+        again = await asyncio.to_thread(_cli, nats_server, url, "calendar", "load", str(spec))
         assert again.returncode == 0 and "already loaded" in again.stdout
 
         sets = await events_until(store, case, "deadline-set", 2)
@@ -459,7 +483,7 @@ async def test_loading_2027_recomputes_the_provisional_deadline(
 
 
 async def test_notices_are_delivered_by_email_and_webhook_retried_and_never_twice(
-    nats_url: str, database_url: str, mailbox: Mailbox
+    nats_server: NatsServer, database_url: str, mailbox: Mailbox
 ) -> None:
     """Rule: the receipt (rendered by notify) and review's letters reach the applicant by e-mail
     and every webhook; a failing webhook is retried with backoff; each attempt is an event on the
@@ -467,7 +491,7 @@ async def test_notices_are_delivered_by_email_and_webhook_retried_and_never_twic
     clock = FakeClock(beijing(date(2026, 2, 10), 9))
     hook = Webhook(fail_first=1)
     notify = await Replicas(
-        nats_url,
+        nats_server,
         database_url,
         clock,
         smtp_host="127.0.0.1",

@@ -22,7 +22,7 @@ import asyncpg
 import pytest
 
 from gongkai_shared.db import create_pool
-from gongkai_shared.eventstore import EventStore, StoredEvent, connect
+from gongkai_shared.eventstore import EventStore, StoredEvent
 from gongkai_shared.projection import ProjectionRunner
 from tests.integration.projection_support import (
     SCHEMA,
@@ -34,16 +34,22 @@ from tests.integration.projection_support import (
     stop_runner,
     stored_position,
 )
+from tests.servers import NatsServer
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-async def store(nats_url: str) -> AsyncIterator[EventStore]:
-    s = EventStore(await connect(nats_url, "t"))
-    await s.ensure_stream()
+async def store(nats_server: NatsServer) -> AsyncIterator[EventStore]:
+    s = await nats_server.writer()
     yield s
     await s.nc.drain()
+
+
+@pytest.fixture
+async def base(store: EventStore) -> int:
+    """The events before the test's own: the operator's key registrations (trust events)."""
+    return await store.last_seq()
 
 
 @pytest.fixture
@@ -55,7 +61,8 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 async def assert_exactly_once_in_order(store: EventStore, database_url: str, n: int) -> None:
-    """Rows are the stream's events 1..n, each once, inserted in stream order."""
+    """Rows are the stream's events 1..n (the operator's trust events first), each once, inserted
+    in stream order."""
     expected = [(e.seq, e.id) async for e in store.read(1, until_seq=n)]
     assert [s for s, _ in expected] == list(range(1, n + 1))
     rows = await applied_rows(database_url)
@@ -75,7 +82,7 @@ async def until(predicate, within: float = 5.0, what: str = "condition") -> None
 
 
 async def test_every_event_is_applied_once_in_order_with_batches(
-    store: EventStore, pool: asyncpg.Pool, database_url: str
+    store: EventStore, pool: asyncpg.Pool, database_url: str, base: int
 ) -> None:
     """Rule: 300 events, half appended before the runner starts and half while it runs, are
     each applied exactly once, in stream order; the backlog is applied in multi-event batches
@@ -83,12 +90,12 @@ async def test_every_event_is_applied_once_in_order_with_batches(
     await append_many(store, 0, 150)
     runner = ProjectionRunner(pool, store, Recorder(), batch_max=100)
     async with running(runner):
-        assert await runner.wait_for(150, timeout=5)
+        assert await runner.wait_for(base + 150, timeout=5)
         last = await append_many(store, 150, 150)
-        assert last == 300
-        assert await runner.wait_for(300, timeout=5)
+        assert last == base + 300
+        assert await runner.wait_for(base + 300, timeout=5)
         assert runner.state == "running" and runner.healthy and runner.failures == 0
-    await assert_exactly_once_in_order(store, database_url, 300)
+    await assert_exactly_once_in_order(store, database_url, base + 300)
     txs: dict[int, int] = {}
     for _, _, tx in await applied_rows(database_url):
         txs[tx] = txs.get(tx, 0) + 1
@@ -98,27 +105,27 @@ async def test_every_event_is_applied_once_in_order_with_batches(
 
 
 async def test_a_restarted_runner_resumes_from_its_stored_position(
-    store: EventStore, pool: asyncpg.Pool, database_url: str
+    store: EventStore, pool: asyncpg.Pool, database_url: str, base: int
 ) -> None:
     """Rule: the position lives in Postgres: a new runner goes on after it, re-applying nothing."""
     await append_many(store, 0, 40)
     first = ProjectionRunner(pool, store, Recorder())
     async with running(first):
-        assert await first.wait_for(40, timeout=5)
+        assert await first.wait_for(base + 40, timeout=5)
     await append_many(store, 40, 40)
     second_projection = Recorder()
     second = ProjectionRunner(pool, store, second_projection)
     async with running(second):
-        assert await second.wait_for(80, timeout=5)
-    assert second_projection.seen == list(range(41, 81))
-    await assert_exactly_once_in_order(store, database_url, 80)
+        assert await second.wait_for(base + 80, timeout=5)
+    assert second_projection.seen == list(range(base + 41, base + 81))
+    await assert_exactly_once_in_order(store, database_url, base + 80)
 
 
 # --- failures -----------------------------------------------------------------------------
 
 
 async def test_runner_killed_mid_batch_loses_and_doubles_nothing(
-    store: EventStore, pool: asyncpg.Pool, database_url: str, nats_url: str
+    store: EventStore, pool: asyncpg.Pool, database_url: str, nats_server: NatsServer, base: int
 ) -> None:
     """Rule: a runner process SIGKILLed in the middle of a batch (earlier events of the batch
     already inserted in the open transaction) commits none of that batch; a new runner resumes
@@ -129,9 +136,10 @@ async def test_runner_killed_mid_batch_loses_and_doubles_nothing(
         sys.executable,
         "-m",
         "tests.integration.projection_support",
-        nats_url,
+        str(nats_server.store),
+        str(nats_server.port),
         database_url,
-        "120",
+        str(base + 120),
         cwd=REPO,
         stdout=asyncio.subprocess.PIPE,
     )
@@ -143,7 +151,7 @@ async def test_runner_killed_mid_batch_loses_and_doubles_nothing(
             await proc.wait()
     assert proc.returncode == -signal.SIGKILL
     killed = json.loads(out.decode().strip().splitlines()[-1])
-    assert killed["killed_at"] >= 120 and killed["in_batch"] >= 1
+    assert killed["killed_at"] >= base + 120 and killed["in_batch"] >= 1
 
     # the killed batch left nothing: committed rows are exactly 1..position, once each
     position = await stored_position(database_url)
@@ -154,17 +162,17 @@ async def test_runner_killed_mid_batch_loses_and_doubles_nothing(
     projection = Recorder()
     runner = ProjectionRunner(pool, store, projection)
     async with running(runner):
-        assert await runner.wait_for(n, timeout=8)  # may stand by ~1 s until the lock is free
+        assert await runner.wait_for(base + n, timeout=8)  # may stand by ~1 s until the lock is free
     assert projection.seen[0] == position + 1
-    await assert_exactly_once_in_order(store, database_url, n)
+    await assert_exactly_once_in_order(store, database_url, base + n)
 
 
 async def test_terminated_database_connection_mid_batch_is_retried_exactly_once(
-    store: EventStore, pool: asyncpg.Pool, database_url: str
+    store: EventStore, pool: asyncpg.Pool, database_url: str, base: int
 ) -> None:
     """Rule: a real server-side error mid-batch (the batch's own backend terminated) rolls the
     batch back; the runner resumes from the stored position and applies everything once."""
-    k = 37
+    k = base + 37
     terminated: list[int] = []
 
     async def terminate_once(conn: asyncpg.Connection, event: StoredEvent) -> None:
@@ -176,19 +184,19 @@ async def test_terminated_database_connection_mid_batch_is_retried_exactly_once(
     projection = Recorder(hook=terminate_once)
     runner = ProjectionRunner(pool, store, projection, max_backoff=0.1)
     async with running(runner):
-        assert await runner.wait_for(100, timeout=5)
+        assert await runner.wait_for(base + 100, timeout=5)
         assert runner.healthy and runner.failures == 0  # reset by the successful batch
     assert terminated == [k]
     assert projection.seen.count(k) == 2  # the batch with k was rolled back and retried
-    await assert_exactly_once_in_order(store, database_url, 100)
+    await assert_exactly_once_in_order(store, database_url, base + 100)
 
 
 async def test_transient_asyncpg_error_is_retried_exactly_once(
-    store: EventStore, pool: asyncpg.Pool, database_url: str
+    store: EventStore, pool: asyncpg.Pool, database_url: str, base: int
 ) -> None:
     """Rule: an error raised by the database layer once (after earlier events of the batch were
     inserted) rolls the batch back and is retried; nothing is doubled or skipped."""
-    k = 23
+    k = base + 23
     raised: list[int] = []
 
     async def fail_once(conn: asyncpg.Connection, event: StoredEvent) -> None:
@@ -200,26 +208,26 @@ async def test_transient_asyncpg_error_is_retried_exactly_once(
     projection = Recorder(hook=fail_once)
     runner = ProjectionRunner(pool, store, projection, max_backoff=0.1)
     async with running(runner):
-        assert await runner.wait_for(60, timeout=5)
+        assert await runner.wait_for(base + 60, timeout=5)
     assert raised == [k]
     assert projection.seen.count(k) == 2  # seen twice, applied once
-    await assert_exactly_once_in_order(store, database_url, 60)
+    await assert_exactly_once_in_order(store, database_url, base + 60)
 
 
 async def test_poison_event_stops_the_projection_visibly_and_resumes_when_fixed(
-    store: EventStore, pool: asyncpg.Pool, database_url: str
+    store: EventStore, pool: asyncpg.Pool, database_url: str, base: int
 ) -> None:
     """Rule: an event that always fails is never skipped: the projection stops just before it
     (position k-1, nothing after it applied), turns unhealthy after ``fail_after`` failures with
     the error visible; once the projection is fixed it resumes and finishes, exactly once."""
-    k, n = 25, 50
+    k, n = base + 25, base + 50
     broken = True
 
     async def poison(conn: asyncpg.Connection, event: StoredEvent) -> None:
         if event.seq == k and broken:
             raise ValueError(f"cannot project event {event.seq}")
 
-    await append_many(store, 0, n)
+    await append_many(store, 0, n - base)
     runner = ProjectionRunner(pool, store, Recorder(hook=poison), fail_after=3, max_backoff=0.05)
     async with running(runner):
         await until(lambda: not runner.healthy, what="the runner to turn unhealthy")
@@ -243,7 +251,7 @@ async def test_poison_event_stops_the_projection_visibly_and_resumes_when_fixed(
 
 
 async def test_two_runners_for_one_projection_one_active_one_standby(
-    store: EventStore, database_url: str, pool: asyncpg.Pool
+    store: EventStore, database_url: str, pool: asyncpg.Pool, base: int
 ) -> None:
     """Rule: two runners of the same projection on one database: one is active, the other
     stands by; events are applied once; when the active one stops, the standby takes over."""
@@ -257,7 +265,7 @@ async def test_two_runners_for_one_projection_one_active_one_standby(
         task_b = asyncio.ensure_future(b.run())
         try:
             await until(lambda: b.state == "standby", what="b to stand by")
-            assert await a.wait_for(30, timeout=5)
+            assert await a.wait_for(base + 30, timeout=5)
             assert b.state == "standby" and b.position == 0
 
             await stop_runner(a, task_a)
@@ -267,7 +275,7 @@ async def test_two_runners_for_one_projection_one_active_one_standby(
         finally:
             await stop_runner(a, task_a)
             await stop_runner(b, task_b)
-        await assert_exactly_once_in_order(store, database_url, 50)
+        await assert_exactly_once_in_order(store, database_url, base + 50)
     finally:
         await other_pool.close()
 
@@ -275,13 +283,13 @@ async def test_two_runners_for_one_projection_one_active_one_standby(
 # --- stopping -----------------------------------------------------------------------------
 
 
-async def test_stop_ends_a_running_runner_promptly(store: EventStore, pool: asyncpg.Pool) -> None:
+async def test_stop_ends_a_running_runner_promptly(store: EventStore, pool: asyncpg.Pool, base: int) -> None:
     """Rule: stop() plus cancellation ends an idle running runner within a second, and it
     releases its lock so another runner can become active at once."""
     await append_many(store, 0, 5)
     runner = ProjectionRunner(pool, store, Recorder())
     task = asyncio.ensure_future(runner.run())
-    assert await runner.wait_for(5, timeout=5)
+    assert await runner.wait_for(base + 5, timeout=5)
     t0 = time.monotonic()
     await stop_runner(runner, task)
     assert task.done()
@@ -292,14 +300,14 @@ async def test_stop_ends_a_running_runner_promptly(store: EventStore, pool: asyn
         await until(lambda: successor.state == "running", within=0.9, what="successor active")
 
 
-async def test_stop_alone_ends_a_running_runner(store: EventStore, pool: asyncpg.Pool) -> None:
+async def test_stop_alone_ends_a_running_runner(store: EventStore, pool: asyncpg.Pool, base: int) -> None:
     """Rule: stop() without cancellation ends a running runner after the batch in hand (its
     idle wait is at most a second)."""
     await append_many(store, 0, 3)
     runner = ProjectionRunner(pool, store, Recorder())
     task = asyncio.ensure_future(runner.run())
     try:
-        assert await runner.wait_for(3, timeout=5)
+        assert await runner.wait_for(base + 3, timeout=5)
         runner.stop()
         await asyncio.wait_for(asyncio.shield(task), timeout=3)
     finally:

@@ -7,15 +7,20 @@ import json
 from datetime import date
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gongkai_shared.auth import Role
-from gongkai_shared.envelope import Actor
+from gongkai_shared.envelope import Actor, derived_id, sha256_hex
+from gongkai_shared.events import CalendarLoaded, Day, make_event
+from gongkai_shared.eventstore import ConcurrencyConflict, with_retries
 from gongkai_shared.profiles import PROFILES, profile
 from gongkai_shared.runtime import Runtime
+from gongkai_shared.text import line
 from gongkai_shared.web import staff
 
 router = APIRouter(prefix="/api/v1", tags=["deadlines 期限"])
 READERS = staff(Role.registrar, Role.handler, Role.reviewer, Role.approver, Role.auditor)
+CaseId = line(100, min_length=1)
 
 
 def _rt(request: Request) -> Runtime:
@@ -29,7 +34,7 @@ def _iso(v: date | None) -> str | None:
 @router.get("/deadlines", summary="案件的期限")
 async def deadlines(
     request: Request,
-    case_id: str = Query(..., min_length=1, max_length=100),
+    case_id: CaseId = Query(...),
     min_seq: int | None = Query(None, ge=0),
     _: Actor = Depends(READERS),
 ) -> dict:
@@ -77,7 +82,7 @@ async def deadlines(
 @router.get("/deadlines/{deadline_id}/explain", summary="期限计算说明：逐日列出计入、跳过和暂停的日期")
 async def explain(
     request: Request,
-    deadline_id: str,
+    deadline_id: line(200, min_length=1),
     min_seq: int | None = Query(None, ge=0),
     _: Actor = Depends(READERS),
 ) -> dict:
@@ -99,7 +104,7 @@ async def explain(
 @router.get("/notices", summary="案件的通知及送达状态")
 async def case_notices(
     request: Request,
-    case_id: str = Query(..., min_length=1, max_length=100),
+    case_id: CaseId = Query(...),
     min_seq: int | None = Query(None, ge=0),
     _: Actor = Depends(READERS),
 ) -> dict:
@@ -150,9 +155,9 @@ async def calendar_info(request: Request) -> dict:
 @router.get("/calendar/add-working-days", tags=["calendar 工作日"], summary="工作日计算器")
 async def add_working_days(
     request: Request,
-    start: date,
+    start: Day,
     days: int = Query(..., ge=0, le=1000),
-    profile_ref: str = Query("national-2019", alias="profile"),
+    profile_ref: line(100) = Query("national-2019", alias="profile"),
 ) -> dict:
     try:
         p = profile(profile_ref)
@@ -171,3 +176,71 @@ async def add_working_days(
         "provisional": due.provisional,
         "calendar_version": due.calendar_version,
     }
+
+
+class CalendarYear(BaseModel):
+    """A year's schedule from the State Council's notice (国务院办公厅关于YYYY年部分节假日安排的通知)."""
+
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(ge=2000, le=2200)
+    holidays: list[date]
+    adjusted_working_days: list[date] = []
+    source: str = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CalendarYear:
+        for field in ("holidays", "adjusted_working_days"):
+            outside = [d for d in getattr(self, field) if d.year != self.year]
+            if outside:
+                raise ValueError(f"{field}: {outside[0]} is not in {self.year}")
+        both = set(self.holidays) & set(self.adjusted_working_days)
+        if both:
+            raise ValueError(f"both a holiday and a working day: {', '.join(map(str, sorted(both)))}")
+        if not self.source.strip():
+            raise ValueError("source (the notice the schedule comes from) must not be empty")
+        return self
+
+
+@router.post(
+    "/calendar/years", tags=["calendar 工作日"], summary="载入某年节假日安排（管理员）; open deadlines are recomputed"
+)
+async def load_calendar_year(
+    body: CalendarYear, request: Request, actor: Actor = Depends(staff(Role.admin))
+) -> dict:
+    """Appends ``calendar-loaded`` to ``calendar-<year>`` unless the same schedule is loaded."""
+    rt = _rt(request)
+    aggregate = f"calendar-{body.year}"
+    spec = {
+        "year": body.year,
+        "holidays": sorted(set(body.holidays)),
+        "adjusted_working_days": sorted(set(body.adjusted_working_days)),
+        "source": body.source.strip(),
+    }
+
+    async def attempt() -> dict:
+        history = [e for e in await rt.store.history(aggregate) if e.name == "calendar-loaded"]
+        if history:
+            last = history[-1]
+            same = last.envelope.data["holidays"] == [d.isoformat() for d in spec["holidays"]] and (
+                last.envelope.data["adjusted_working_days"]
+                == [d.isoformat() for d in spec["adjusted_working_days"]]
+            ) and last.envelope.data["source"] == spec["source"]  # fmt: skip
+            if same:
+                revision = last.envelope.data.get("revision", 1)
+                return {"year": body.year, "revision": revision, "sequence": last.seq, "already_loaded": True}
+        revision = len(history) + 1
+        loaded = CalendarLoaded(revision=revision, **spec)
+        event = make_event(
+            loaded,
+            aggregate_id=aggregate,
+            actor=actor,
+            event_id=derived_id(aggregate, f"revision:{revision}:{sha256_hex(loaded.model_dump_json().encode())}"),
+        )
+        last_event = await rt.store.last_event(aggregate)
+        stored = await rt.store.append(event, rt.service, last_event.seq if last_event else 0)
+        return {"year": body.year, "revision": revision, "sequence": stored.seq, "already_loaded": False}
+
+    try:
+        return await with_retries(attempt)
+    except ConcurrencyConflict:
+        raise HTTPException(409, "日历正被他人修改，请重试 (the calendar changed concurrently; retry)") from None

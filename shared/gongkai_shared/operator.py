@@ -1,0 +1,63 @@
+"""What only the operator does, with the administrator credential and the root key.
+
+Creating (or restoring the settings of) the stream, registering the services' signing keys and
+creating agencies' durable consumers. ``gongkai-up`` runs :func:`setup` before it starts the
+services; in Kubernetes the ``gongkai setup`` Job does; a running service never holds these
+credentials.
+"""
+
+from __future__ import annotations
+
+import structlog
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+
+from .access import ADMIN, PUBLIC_SUBJECTS, agency_durable
+from .checkpoint import Signer
+from .eventstore import EventStore, connect
+from .trust import TRUST, EventSigner, provision
+
+log = structlog.get_logger(__name__)
+
+
+async def admin_store(url: str, password: str, stream: str = "FOI", root: Signer | None = None,
+                      **options: object) -> EventStore:  # fmt: skip
+    nc = await connect(url, "gongkai-operator", user=ADMIN, password=password, **options)
+    return EventStore(nc, stream, EventSigner(TRUST, root) if root else None)
+
+
+async def ensure_agency_consumer(store: EventStore, name: str) -> None:
+    """The agency's own durable consumer of the public events, from the first one. Idempotent."""
+    durable = agency_durable(name)
+    try:
+        await store.js.consumer_info(store.stream, durable)
+        return
+    except NotFoundError:
+        pass
+    await store.js.add_consumer(
+        store.stream,
+        ConsumerConfig(
+            durable_name=durable,
+            filter_subjects=list(PUBLIC_SUBJECTS),
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=60,
+            description=f"public events for agency {name}",
+        ),
+    )
+    log.info("agency_consumer_created", agency=name, durable=durable)
+
+
+async def setup(
+    store: EventStore,
+    root_vkey: str,
+    service_vkeys: dict[str, str],
+    agencies: list[str] = (),  # type: ignore[assignment]
+    replicas: int = 1,
+) -> list[str]:
+    """Stream, signing keys, agencies' consumers: everything the services need before they start."""
+    await store.ensure_stream(replicas)
+    added = await provision(store, root_vkey, service_vkeys)
+    for name in agencies:
+        await ensure_agency_consumer(store, name)
+    return added
