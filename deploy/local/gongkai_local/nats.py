@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from gongkai_shared.access import Credentials, render_config
 
 from .procs import Child, StartupError, free_port, tail, venv_bin
 
@@ -23,30 +26,33 @@ class Nats:
         return f"nats://127.0.0.1:{self.port}"
 
 
-def write_config(data_dir: Path, port: int, monitor_port: int) -> Path:
+def write_config(data_dir: Path, port: int, monitor_port: int, creds: Credentials) -> Path:
+    """Rewritten on every start (ports may change); the JetStream store is what persists.
+
+    Every client authenticates and is limited to its part (gongkai_shared.access); the
+    monitoring port listens on loopback only. Mode 0600: the file holds the NATS passwords.
+    """
     store = data_dir / "nats"
     store.mkdir(parents=True, exist_ok=True)
     conf = data_dir / "nats-server.conf"
-    # Rewritten on every start (ports may change); the JetStream store is what persists.
-    conf.write_text(
-        "# Written by gongkai-up on every start; edits are lost.\n"
-        "server_name: gongkai-local\n"
-        f"listen: 127.0.0.1:{port}\n"
-        f"http: 127.0.0.1:{monitor_port}\n"
-        f'pid_file: "{data_dir / "nats-server.pid"}"\n'
-        "jetstream {\n"
-        f'  store_dir: "{store}"\n'
-        # fsync every write: an acknowledged event survives a power cut.
-        "  sync_interval: always\n"
-        "}\n"
+    text = render_config(
+        creds,
+        listen=f"127.0.0.1:{port}",
+        store_dir=str(store),
+        monitor=f"127.0.0.1:{monitor_port}",
+        extra={"pid_file": str(data_dir / "nats-server.pid")},
     )
+    fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    conf.chmod(0o600)  # an older file may have been readable by others
     return conf
 
 
-async def start_nats(data_dir: Path, port: int | None, logs: Path) -> Nats:
+async def start_nats(data_dir: Path, port: int | None, logs: Path, creds: Credentials) -> Nats:
     port = port or free_port()
     monitor_port = free_port()
-    conf = write_config(data_dir, port, monitor_port)
+    conf = write_config(data_dir, port, monitor_port, creds)
     argv = [venv_bin("nats-server"), "-c", str(conf)]
     # Its own session: on Ctrl-C the services stop first, while NATS is still there to drain to.
     child = Child("nats-server", argv, logs / "nats.log", own_session=True)

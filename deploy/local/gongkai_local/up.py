@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import fcntl
 import os
-import secrets
 import shlex
 import signal
 import subprocess
@@ -21,6 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
+
+from gongkai_shared.access import ADMIN
+from gongkai_shared.installation import Installation
+from gongkai_shared.operator import admin_store, setup
+from gongkai_shared.trust import EventSigner
 
 from .gateway import SERVICES, Gateway
 from .nats import Nats, start_nats
@@ -32,16 +36,9 @@ def say(message: str) -> None:
     print(f"gongkai-up: {message}", flush=True)
 
 
-def auth_secret(data_dir: Path) -> str:
-    """``GONGKAI_AUTH_SECRET`` if set, else ``<data>/auth_secret`` (created once, mode 0600)."""
-    if secret := os.environ.get("GONGKAI_AUTH_SECRET"):
-        return secret
-    path = data_dir / "auth_secret"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48) + "\n")
-    return path.read_text().strip()
+def auth_secret(install: Installation) -> str:
+    """``GONGKAI_AUTH_SECRET`` if set, else ``<data>/secrets/auth.secret`` (created once, 0600)."""
+    return os.environ.get("GONGKAI_AUTH_SECRET") or install.auth_secret()
 
 
 def service_argv(svc: str, command: str) -> list[str]:
@@ -53,15 +50,18 @@ def service_argv(svc: str, command: str) -> list[str]:
     return [venv_bin(f"gongkai-{svc}"), command]
 
 
-def service_env(svc: str, nats: Nats, pg: Postgres, secret: str, port: int) -> dict[str, str]:
+def service_env(svc: str, nats: Nats, pg: Postgres, install: Installation, port: int) -> dict[str, str]:
     p = f"GONGKAI_{svc.upper()}_"
     return {
         f"{p}NATS_URL": nats.url,
+        f"{p}NATS_PASSWORD": install.nats_password(svc),
+        f"{p}SIGNING_KEY": install.signing_key(svc),
+        "GONGKAI_ROOT_KEY": install.root().vkey(),
         f"{p}DATABASE_URL": pg.dsn(f"gongkai_{svc}"),
         f"{p}HTTP_HOST": "127.0.0.1",
         f"{p}HTTP_PORT": str(port),
         f"{p}LOG_LEVEL": "info",
-        "GONGKAI_AUTH_SECRET": secret,
+        "GONGKAI_AUTH_SECRET": auth_secret(install),
     }
 
 
@@ -74,6 +74,18 @@ def exclusive(data_dir: Path) -> Iterator[None]:
         except BlockingIOError:
             raise SystemExit(f"gongkai-up: another gongkai-up is running on {data_dir}") from None
         yield
+
+
+async def provision(url: str, install: Installation) -> list[str]:
+    """What the operator does before the services start: the stream, the services' signing keys
+    (registered with the root key) and the agencies' consumers; the administrator credential is
+    used here and never handed to a service."""
+    store = await admin_store(url, install.nats_password(ADMIN), root=install.root())
+    try:
+        vkeys = {s: EventSigner.from_skey(s, install.signing_key(s)).vkey for s in SERVICES}
+        return await setup(store, install.root().vkey(), vkeys, install.agencies())
+    finally:
+        await store.nc.close()
 
 
 class Supervisor:
@@ -91,19 +103,22 @@ class Supervisor:
 
     async def start(self) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
-        secret = auth_secret(self.data_dir)
+        install = Installation(self.data_dir)
         nats_port = int(os.environ.get("GONGKAI_NATS_PORT") or 0) or None
-        self.nats = await start_nats(self.data_dir, nats_port, self.logs)
+        self.nats = await start_nats(self.data_dir, nats_port, self.logs, install.credentials())
         monitor = f"http://127.0.0.1:{self.nats.monitor_port}"
-        say(f"nats-server ready on {self.nats.url} (monitoring {monitor})")
-        # the gongkai CLI (audit, users) finds this instance's NATS here
+        say(f"nats-server ready on {self.nats.url} (monitoring {monitor}; every client authenticates)")
+        # the gongkai CLI (audit, users, keys) finds this instance's NATS and URL here
         (self.data_dir / "nats_url").write_text(self.nats.url + "\n")
+        (self.data_dir / "url").write_text(f"http://127.0.0.1:{self.port}\n")
+        added = await provision(self.nats.url, install)
+        say(f"stream FOI ready; services' signing keys registered ({len(added)} new)")
         self.pg_watchdog = start_watchdog(self.data_dir / "pg")
         self.pg = start_postgres(self.data_dir)
         await bootstrap(self.pg, list(SERVICES))
         say(f"PostgreSQL ready (socket in {self.pg.socket_dir}, database gongkai)")
         ports = {svc: free_port() for svc in SERVICES}
-        envs = {s: service_env(s, self.nats, self.pg, secret, ports[s]) for s in SERVICES}
+        envs = {s: service_env(s, self.nats, self.pg, install, ports[s]) for s in SERVICES}
         for svc in SERVICES:
             await run_once(
                 f"gongkai-{svc} migrate",
@@ -200,7 +215,8 @@ async def run(data_dir: Path, port: int) -> int:
         say(f"Gongkai is up: {url}  (政府信息公开)")
         say(f"  catalogue: {url}/api/v1/catalog   docs: {url}/intake/docs, /review/docs, ...")
         say(f"  logs: {supervisor.logs}/  (nats.log, postgres.log, <service>.log)")
-        say(f"  administrator token: GONGKAI_DATA_DIR={data_dir} uv run gongkai users add NAME --role admin")
+        cli = venv_bin("gongkai")
+        say(f"  administrator token: GONGKAI_DATA_DIR={data_dir} {cli} users add NAME --role admin")
         say("  Ctrl-C stops everything.")
         code = await supervisor.watch()
     except asyncio.CancelledError:
