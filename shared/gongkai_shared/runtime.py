@@ -210,6 +210,14 @@ async def run_migrations(settings: ServiceSettings, service: str, directory: Pat
     return applied
 
 
+async def _preflight(settings: ServiceSettings, service: str) -> None:
+    runtime = Runtime(settings, service)
+    try:
+        await runtime.start()
+    finally:
+        await runtime.stop()
+
+
 def service_main(
     service: str,
     settings_factory: Callable[[], ServiceSettings],
@@ -233,6 +241,11 @@ def service_main(
                 return
     except (OSError, asyncpg.PostgresError) as e:
         print(f"gongkai-{service}: cannot migrate the database: {e}", file=sys.stderr)
+        sys.exit(2)
+    try:  # say plainly why it must not run, before serving anything
+        asyncio.run(_preflight(settings, service))
+    except (StartupRefused, ConnectionError, OSError, asyncpg.PostgresError) as e:
+        print(f"gongkai-{service}: refusing to start: {e}", file=sys.stderr)
         sys.exit(2)
     import uvicorn
 
