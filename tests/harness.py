@@ -18,6 +18,7 @@ from gongkai_shared.runtime import Runtime, run_migrations
 from tests.servers import NatsServer, service_dsn
 
 SECRET = "test-secret-" + "x" * 40
+TRACKING_SECRET = "test-tracking-" + "y" * 40
 
 
 def _service(name: str) -> tuple[Any, Any]:
@@ -48,12 +49,13 @@ class System:
 
     def settings(self, service: str, **overrides: Any) -> Any:
         cls, _ = _service(service)
-        return cls(
+        values = {
             **self.nats.service_settings(service),
-            database_url=service_dsn(self.database_url, service),  # its own role, not the superuser
-            auth_secret=SECRET,
-            **{**self.extra.get(service, {}), **overrides},
-        )
+            "database_url": service_dsn(self.database_url, service),  # its own role, not the superuser
+            "auth_secret": SECRET,
+            **({"tracking_secret": TRACKING_SECRET} if service == "intake" else {}),
+        }
+        return cls(**{**values, **self.extra.get(service, {}), **overrides})
 
     async def start(self, *services: str) -> System:
         for name in services or ("intake", "review", "publishing", "notify"):

@@ -22,7 +22,7 @@ from .db import PROJECTION_TABLE, create_pool, migrate
 from .eventstore import EventStore, StreamMisconfigured, connect, stream_problems
 from .logging import configure_logging
 from .projection import Projection, ProjectionRunner
-from .settings import ServiceSettings
+from .settings import ServiceSettings, weak_secret
 from .trust import EventSigner, KeyRing
 
 log = structlog.get_logger(__name__)
@@ -60,6 +60,9 @@ class Runtime:
     async def start(self) -> None:
         """Connect, then refuse to run against a weak stream or with an unregistered key."""
         signer = self.signer()
+        for name, value in self.settings.secrets_to_check().items():
+            if problem := weak_secret(value):
+                raise StartupRefused(f"{name} {problem}: generate one (docs/security.md)")
         if not self.settings.root_key:
             raise StartupRefused("GONGKAI_ROOT_KEY (the operator's root verifier key) is not set")
         self.keyring = KeyRing(self.settings.root_key)

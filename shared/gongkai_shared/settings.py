@@ -39,6 +39,21 @@ class ServiceSettings(BaseSettings):
     projection_batch_max: int = 500
     log_level: str = "info"
 
+    def secrets_to_check(self) -> dict[str, str]:
+        """The secrets that must be real before the service starts (by environment variable)."""
+        return {"GONGKAI_AUTH_SECRET": self.auth_secret}
+
+
+def weak_secret(value: str) -> str | None:
+    """Why a secret must not be used (empty, a placeholder, too short), or None."""
+    if not value.strip():
+        return "is empty"
+    if "change-me" in value.lower() or "changeme" in value.lower():
+        return "is still the placeholder"
+    if len(value) < 32:
+        return "is shorter than 32 characters"
+    return None
+
 
 class CliSettings(BaseSettings):
     """The ``gongkai`` command line tool."""

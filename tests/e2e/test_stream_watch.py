@@ -107,3 +107,25 @@ async def test_a_weakened_stream_fails_readiness_until_restored(
     finally:
         await admin.nc.close()
         await system.stop()
+
+
+@pytest.mark.parametrize(
+    ("service", "setting", "value", "why"),
+    [
+        (
+            "review",
+            "auth_secret",
+            "CHANGE-ME-generate-48-random-bytes",
+            "GONGKAI_AUTH_SECRET is still the placeholder",
+        ),
+        ("notify", "auth_secret", "", "GONGKAI_AUTH_SECRET is empty"),
+        ("intake", "tracking_secret", "CHANGE-ME", "GONGKAI_TRACKING_SECRET is still the placeholder"),
+        ("intake", "tracking_secret", "short", "GONGKAI_TRACKING_SECRET is shorter than 32"),
+    ],
+)
+async def test_a_placeholder_or_empty_secret_is_refused(
+    nats_server: NatsServer, database_url: str, service: str, setting: str, value: str, why: str
+) -> None:
+    settings = System(nats_server, database_url).settings(service, **{setting: value})
+    with pytest.raises(StartupRefused, match=why):
+        await Runtime(settings, service).start()

@@ -62,6 +62,7 @@ def service_env(svc: str, nats: Nats, pg: Postgres, install: Installation, port:
         f"{p}HTTP_PORT": str(port),
         f"{p}LOG_LEVEL": "info",
         "GONGKAI_AUTH_SECRET": auth_secret(install),
+        "GONGKAI_TRACKING_SECRET": os.environ.get("GONGKAI_TRACKING_SECRET") or install.tracking_secret(),
     }
 
 

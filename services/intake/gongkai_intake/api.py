@@ -75,7 +75,7 @@ async def submit(rt: Runtime, clock: Clock, cmd: Apply, idempotency_key: str | N
         event_id = derived_id(case_id, "request-received")
     else:
         case_id, event_id = str(uuid.uuid4()), None
-    code = new_tracking_code(rt.settings.auth_secret, idempotency_key)
+    code = new_tracking_code(rt.settings.tracking_secret, idempotency_key)  # type: ignore[attr-defined]
     event = receive(
         cmd,
         case_id=case_id,
