@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from .envelope import TYPE_PREFIX, Actor, Envelope, new_id, utcnow
 from .outcomes import Outcome
+from .profiles import PROFILES
+from .text import LINE, line, paragraph
 
 CONTEXTS = ("intake", "review", "publishing", "notify", "trust")
 SERVICE_CONTEXTS = CONTEXTS[:4]  # "trust" is written only with the operator's root key
@@ -99,6 +102,53 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     return {t: cls.model_json_schema() for t, cls in sorted(REGISTRY.items())}
 
 
+# --- bounded values: every projection can store them and compute with them ---------------
+# Text is a Line or a Paragraph (gongkai_shared.text) of a bounded length; dates lie between
+# FIRST_DAY and LAST_DAY (the clock adds working days to them); numbers fit PostgreSQL's integer.
+
+FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2999, 12, 31)
+
+
+def _day(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise PydanticCustomError(
+            "date_out_of_range", f"日期须在 {FIRST_DAY} 至 {LAST_DAY} 之间 (date out of range)"
+        )
+    return value
+
+
+def _instant(value: datetime) -> datetime:
+    _day(value.date())
+    return value
+
+
+Day = Annotated[
+    date,
+    AfterValidator(_day),
+    Field(json_schema_extra={"formatMinimum": FIRST_DAY.isoformat(), "formatMaximum": LAST_DAY.isoformat()}),
+]
+Instant = Annotated[
+    datetime,
+    AfterValidator(_instant),
+    Field(
+        json_schema_extra={
+            "formatMinimum": f"{FIRST_DAY.isoformat()}T00:00:00+14:00",
+            "formatMaximum": f"{LAST_DAY.isoformat()}T23:59:59-12:00",
+        }
+    ),
+]
+Year = Annotated[int, Field(ge=FIRST_DAY.year, le=LAST_DAY.year)]
+WorkingDays = Annotated[int, Field(ge=1, le=365)]  # a period the clock counts
+Count = Annotated[int, Field(ge=0, le=100_000)]
+Id = line(200, min_length=1)  # case, draft, consultation, deadline, notice, item, event ids
+Code = line(100, min_length=1)  # outcome and report codes, kinds, statuses, reasons' codes
+Title = line(300, min_length=1)
+Text = paragraph(5000)  # reasons, notes, summaries, grounds
+ProfileRef = Annotated[
+    str, StringConstraints(max_length=100, pattern=rf"^({'|'.join(PROFILES)})(@[0-9]{{1,6}})?$"), LINE
+]  # name@version of a rule profile (profiles.PROFILES)
+
+
 # --- the vocabulary ---------------------------------------------------------------------
 
 
@@ -142,22 +192,22 @@ class Channel(StrEnum):
 class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     email: EmailStr | None = None
-    phone: str | None = Field(default=None, min_length=3, max_length=40)
-    address: str | None = Field(default=None, min_length=2, max_length=500)
+    phone: line(40, min_length=3) | None = None
+    address: line(500, min_length=2) | None = None
 
 
 class Applicant(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = Field(min_length=1, max_length=200)
+    name: line(200, min_length=1)
     type: ApplicantType
-    id_number: str | None = Field(default=None, max_length=64)
+    id_number: line(64) | None = None
     contact: Contact
 
 
 class WithheldPart(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    part: str = Field(min_length=1, max_length=2000)
-    reason: str  # a withhold reason of outcomes.WITHHOLD_REASONS
+    part: paragraph(2000, min_length=1)
+    reason: Code  # a withhold reason of outcomes.WITHHOLD_REASONS
 
 
 # --- intake ------------------------------------------------------------------------------
@@ -167,24 +217,24 @@ class WithheldPart(BaseModel):
 class RequestReceived(EventBody):
     """收到政府信息公开申请. Personal data: stays in the internal log only."""
 
-    case_id: str
-    tracking_hash: str  # SHA-256 of the tracking code; the code itself is never stored
+    case_id: Id
+    tracking_hash: line(128, min_length=1)  # SHA-256 of the tracking code; the code is never stored
     applicant: Applicant
-    description: str
+    description: paragraph(5000, min_length=1)
     form: Form
     delivery: Delivery
     channel: Channel
-    purpose: str | None = None
-    received_on: date  # 收到申请之日: the legal receipt date that starts the clock
-    entered_at: datetime
+    purpose: paragraph(2000) | None = None
+    received_on: Day  # 收到申请之日: the legal receipt date that starts the clock
+    entered_at: Instant
 
 
 @event("withdrawal-requested", context="intake")
 class WithdrawalRequested(EventBody):
     """The applicant withdrew the application (by tracking code); review closes the case."""
 
-    case_id: str
-    reason: str
+    case_id: Id
+    reason: Text
 
 
 # --- review ------------------------------------------------------------------------------
@@ -195,33 +245,34 @@ class ReviewApproved(EventBody):
     """A decision to disclose (fully or partly) was signed off: publishing puts the disclosed
     information in the catalogue. The actor is the approver who signed (签发)."""
 
-    case_id: str
+    case_id: Id
     outcome: Outcome
-    reasons: list[str] = []
-    legal_basis: str
-    title: str
-    disclosed_content: str
-    note: str | None = None
-    outcome_code: str | None = None  # the report row (outcomes.ROWS); absent in skeleton events
-    draft_id: str | None = None
-    drafted_by: str | None = None  # the signer is the event's actor, never the drafter
-    withheld_parts: list[WithheldPart] = []  # partial disclosure: what was not disclosed, and why
+    reasons: list[Code] = Field(default=[], max_length=10)
+    legal_basis: paragraph(2000)
+    title: Title
+    disclosed_content: paragraph(100_000)
+    note: Text | None = None
+    outcome_code: Code | None = None  # the report row (outcomes.ROWS); absent in skeleton events
+    draft_id: Id | None = None
+    drafted_by: Id | None = None  # the signer is the event's actor, never the drafter
+    # partial disclosure: what was not disclosed, and why
+    withheld_parts: list[WithheldPart] = Field(default=[], max_length=50)
 
 
 @event("decision-recorded", context="review")
 class DecisionRecorded(EventBody):
     """A decision that discloses nothing (withhold, not held, not processed …) was signed off."""
 
-    case_id: str
+    case_id: Id
     outcome: Outcome
-    reasons: list[str]
-    legal_basis: str
-    note: str | None = None
-    responsible_agency: str | None = None
-    outcome_code: str | None = None
-    draft_id: str | None = None
-    drafted_by: str | None = None
-    description: str | None = None  # the information refused: feeds the refusal register
+    reasons: list[Code] = Field(max_length=10)
+    legal_basis: paragraph(2000)
+    note: Text | None = None
+    responsible_agency: line(300) | None = None
+    outcome_code: Code | None = None
+    draft_id: Id | None = None
+    drafted_by: Id | None = None
+    description: paragraph(5000) | None = None  # the information refused: the refusal register
 
 
 # --- the review workflow (依申请公开办理) -------------------------------------------------------
@@ -243,44 +294,44 @@ class Letter(BaseModel):
     """A notice rendered in Chinese and kept with the event that sends it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: str  # receipt | clarification | extension | consultation | answer | override_notice
-    title: str
-    body: str
-    recipient: str
+    kind: Code  # receipt | clarification | extension | consultation | answer | override_notice
+    title: Title
+    body: paragraph(500_000)
+    recipient: line(300)
 
 
 @event("case-registered", context="review")
 class CaseRegistered(EventBody):
     """登记: the registrar confirms the receipt date and the rule profile the case runs under."""
 
-    case_id: str
-    received_on: date
-    profile: str  # name@version
-    possible_repeat_of: list[str] = []
+    case_id: Id
+    received_on: Day
+    profile: ProfileRef  # name@version
+    possible_repeat_of: list[Id] = Field(default=[], max_length=100)
 
 
 @event("departments-assigned", context="review")
 class DepartmentsAssigned(EventBody):
-    case_id: str
-    departments: list[str]
-    feedback_days: int | None = None
+    case_id: Id
+    departments: list[line(200, min_length=1)] = Field(max_length=20)
+    feedback_days: WorkingDays | None = None
 
 
 @event("department-feedback-given", context="review")
 class DepartmentFeedbackGiven(EventBody):
-    case_id: str
-    department: str
+    case_id: Id
+    department: line(200, min_length=1)
     holds_information: bool
-    summary: str
+    summary: Text
 
 
 @event("clarification-requested", context="review")
 class ClarificationRequested(EventBody):
     """补正告知: one consolidated notice; the answer deadline stops until the correction."""
 
-    case_id: str
-    items: list[str]
-    period_days: int
+    case_id: Id
+    items: list[paragraph(2000)] = Field(max_length=30)
+    period_days: WorkingDays
     letter: Letter
 
 
@@ -288,22 +339,22 @@ class ClarificationRequested(EventBody):
 class ClarificationReceived(EventBody):
     """The corrected application arrived: the answer deadline runs anew from ``received_on``."""
 
-    case_id: str
-    received_on: date
-    summary: str
+    case_id: Id
+    received_on: Day
+    summary: Text
 
 
 @event("consultation-started", context="review")
 class ConsultationStarted(EventBody):
     """征求意见: the time the party takes is not counted (the clock pauses)."""
 
-    case_id: str
-    consultation_id: str
+    case_id: Id
+    consultation_id: Id
     party_kind: PartyKind
-    party: str
-    matter: str
-    reply_days: int
-    started_on: date
+    party: line(300, min_length=1)
+    matter: Text
+    reply_days: WorkingDays
+    started_on: Day
     letter: Letter
 
 
@@ -311,21 +362,21 @@ class ConsultationStarted(EventBody):
 class ConsultationReplied(EventBody):
     """The party answered, or stayed silent past its period; ``effective`` applies the profile."""
 
-    case_id: str
-    consultation_id: str
+    case_id: Id
+    consultation_id: Id
     reply: Reply
     effective: Reply  # silence read per profile: consent, refuse, or (agency decides) silent
-    grounds: str | None = None
-    replied_on: date
+    grounds: Text | None = None
+    replied_on: Day
 
 
 @event("public-interest-override", context="review")
 class PublicInterestOverride(EventBody):
     """Disclosure over a third party's objection (Art. 32): the party gets a written notice."""
 
-    case_id: str
-    consultation_id: str
-    reason: str
+    case_id: Id
+    consultation_id: Id
+    reason: Text
     letter: Letter
 
 
@@ -333,40 +384,40 @@ class PublicInterestOverride(EventBody):
 class ConfidentialityReviewed(EventBody):
     """保密审查."""
 
-    case_id: str
+    case_id: Id
     passed: bool
-    notes: str
+    notes: Text
 
 
 @event("decision-drafted", context="review")
 class DecisionDrafted(EventBody):
-    case_id: str
-    draft_id: str
+    case_id: Id
+    draft_id: Id
     outcome: Outcome
-    outcome_code: str
-    legal_basis: str
-    title: str
-    disclosed_content: str | None = None
-    withheld_parts: list[WithheldPart] = []
-    responsible_agency: str | None = None
-    published_at: str | None = None  # where, for information already proactively published
-    note: str | None = None
+    outcome_code: Code
+    legal_basis: paragraph(2000)
+    title: Title
+    disclosed_content: paragraph(100_000) | None = None
+    withheld_parts: list[WithheldPart] = Field(default=[], max_length=50)
+    responsible_agency: line(300) | None = None
+    published_at: line(500) | None = None  # where, for information already proactively published
+    note: Text | None = None
 
 
 @event("draft-rejected", context="review")
 class DraftRejected(EventBody):
-    case_id: str
-    draft_id: str
-    reason: str
+    case_id: Id
+    draft_id: Id
+    reason: Text
 
 
 @event("extension-approved", context="review")
 class ExtensionApproved(EventBody):
     """延期答复, approved by the office head; the applicant is told."""
 
-    case_id: str
-    working_days: int
-    reason: str
+    case_id: Id
+    working_days: WorkingDays
+    reason: Text
     letter: Letter
 
 
@@ -374,35 +425,35 @@ class ExtensionApproved(EventBody):
 class AnswerSent(EventBody):
     """答复: the answer letter went out. The clock stops here."""
 
-    case_id: str
+    case_id: Id
     outcome: Outcome
-    outcome_code: str
-    report_row: str
+    outcome_code: Code
+    report_row: Code
     letter: Letter
-    sent_on: date
+    sent_on: Day
 
 
 @event("application-abandoned", context="review")
 class ApplicationAbandoned(EventBody):
     """视为放弃: no correction in the period, or a fee not paid."""
 
-    case_id: str
-    outcome_code: str
-    report_row: str
-    reason: str
+    case_id: Id
+    outcome_code: Code
+    report_row: Code
+    reason: Text
 
 
 @event("application-withdrawn", context="review")
 class ApplicationWithdrawn(EventBody):
-    case_id: str
-    reason: str
+    case_id: Id
+    reason: Text
 
 
 @event("case-archived", context="review")
 class CaseArchived(EventBody):
     """归档."""
 
-    case_id: str
+    case_id: Id
 
 
 # --- publishing --------------------------------------------------------------------------
@@ -412,27 +463,27 @@ class CaseArchived(EventBody):
 class Published(EventBody):
     """An item entered the public catalogue. Carries no personal data: other agencies read it."""
 
-    item_id: str
-    index_number: str  # 索引号, never reused
-    index_year: int
-    index_seq: int
-    title: str
-    content: str
-    agency_code: str
-    source_case_id: str | None = None
-    approval_event_id: str | None = None
-    published_on: date
+    item_id: Id
+    index_number: line(200, min_length=1)  # 索引号, never reused
+    index_year: Year
+    index_seq: Annotated[int, Field(ge=1, le=2_147_483_647)]
+    title: Title
+    content: paragraph(100_000)
+    agency_code: line(100, min_length=1)
+    source_case_id: Id | None = None
+    approval_event_id: Id | None = None
+    published_on: Day
 
 
 @event("publication-refused", context="publishing")
 class PublicationRefused(EventBody):
     """Publishing refused an approval: the information is in the refusal register (seed Art. 25)."""
 
-    item_id: str
-    source_case_id: str | None
-    approval_event_id: str
-    refused_case_id: str  # the case whose refusal registered the information
-    reason: str
+    item_id: Id
+    source_case_id: Id | None = None  # None is left out of the stored event: it must default
+    approval_event_id: Id
+    refused_case_id: Id  # the case whose refusal registered the information
+    reason: Text
 
 
 # --- notify ------------------------------------------------------------------------------
@@ -442,14 +493,14 @@ class PublicationRefused(EventBody):
 class DeadlineSet(EventBody):
     """A deadline was computed (or recomputed) for a case."""
 
-    case_id: str
-    deadline_id: str
-    kind: str  # "answer" for the answer deadline (答复期限)
-    start_on: date
-    working_days: int
-    due_on: date
-    profile: str
-    calendar_version: str
+    case_id: Id
+    deadline_id: Id
+    kind: Code  # "answer" for the answer deadline (答复期限)
+    start_on: Day
+    working_days: Count
+    due_on: Day
+    profile: ProfileRef
+    calendar_version: line(2000, min_length=1)
     provisional: bool
 
 
@@ -457,35 +508,35 @@ class DeadlineSet(EventBody):
 class DeadlineBreached(EventBody):
     """A deadline passed with the case unanswered. Emitted exactly once per deadline."""
 
-    case_id: str
-    deadline_id: str
-    kind: str
-    due_on: date
-    detected_at: datetime
+    case_id: Id
+    deadline_id: Id
+    kind: Code
+    due_on: Day
+    detected_at: Instant
 
 
 @event("deadline-suspended", context="notify")
 class DeadlineSuspended(EventBody):
     """A recorded deadline stopped running: 补正 pending (it will run anew) or 征求意见 open."""
 
-    case_id: str
-    deadline_id: str
-    kind: str
-    reason: str  # "clarification" (suspended, runs anew) | "consultation" (paused, resumes)
-    since: date | None = None
-    cause_event_id: str | None = None
+    case_id: Id
+    deadline_id: Id
+    kind: Code
+    reason: Code  # "clarification" (suspended, runs anew) | "consultation" (paused, resumes)
+    since: Day | None = None
+    cause_event_id: Id | None = None
 
 
 @event("deadline-warning", context="notify")
 class DeadlineWarning(EventBody):
     """A deadline is near: ``working_days_left`` working days after today up to its due day."""
 
-    case_id: str
-    deadline_id: str
-    kind: str
-    due_on: date
-    working_days_left: int
-    warn_days: int
+    case_id: Id
+    deadline_id: Id
+    kind: Code
+    due_on: Day
+    working_days_left: Count
+    warn_days: Count
 
 
 @event("calendar-loaded", context="notify")
@@ -495,24 +546,25 @@ class CalendarLoaded(EventBody):
     Aggregate ``calendar-<year>``; a later load of the same year is a new revision.
     """
 
-    year: int
-    holidays: list[date]
-    adjusted_working_days: list[date]  # 调休: weekend days that are working days
-    source: str  # the notice, e.g. 国务院办公厅关于2027年部分节假日安排的通知
-    revision: int = 1
+    year: Year
+    # at most 100 days each: a year keeps enough working days for every deadline to fall due
+    holidays: list[Day] = Field(max_length=100)
+    adjusted_working_days: list[Day] = Field(max_length=100)  # 调休: weekend days that are working days
+    source: line(500)  # the notice, e.g. 国务院办公厅关于2027年部分节假日安排的通知
+    revision: Annotated[int, Field(ge=1, le=100_000)] = 1
 
 
 @event("notice-delivery-attempted", context="notify")
 class NoticeDeliveryAttempted(EventBody):
     """One attempt to deliver a notice on one channel, and how it went."""
 
-    case_id: str
-    notice_id: str
-    delivery_id: str
-    kind: str  # receipt | clarification | extension | consultation | answer | warning | ...
-    channel: str  # email | webhook
-    recipient: str  # masked e-mail address or the webhook URL
-    attempt: int
-    status: str  # sent | retrying | failed
-    error: str | None = None
-    attempted_at: datetime
+    case_id: Id
+    notice_id: Id
+    delivery_id: Id
+    kind: Code  # receipt | clarification | extension | consultation | answer | warning | ...
+    channel: Code  # email | webhook
+    recipient: line(2000)  # masked e-mail address or the webhook URL
+    attempt: Annotated[int, Field(ge=1, le=100_000)]
+    status: Code  # sent | retrying | failed
+    error: Text | None = None
+    attempted_at: Instant

@@ -16,12 +16,14 @@ from gongkai_shared.envelope import Actor, Envelope
 from gongkai_shared.events import (
     Applicant,
     Channel,
+    Day,
     Delivery,
     Form,
     RequestReceived,
     WithdrawalRequested,
     make_event,
 )
+from gongkai_shared.text import paragraph
 
 
 class Apply(BaseModel):
@@ -30,12 +32,12 @@ class Apply(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     applicant: Applicant
-    description: str = Field(min_length=2, max_length=5000, description="所需政府信息的名称、文号或特征描述")
+    description: paragraph(5000, min_length=2) = Field(description="所需政府信息的名称、文号或特征描述")
     form: Form
     delivery: Delivery
     channel: Channel
-    purpose: str | None = Field(default=None, max_length=2000)
-    received_on: date | None = Field(
+    purpose: paragraph(2000) | None = None
+    received_on: Day | None = Field(
         default=None, description="收到申请之日; letters, fax and in-person only (entered by staff)"
     )
 
@@ -43,11 +45,14 @@ class Apply(BaseModel):
     def _contact_reachable(self) -> Apply:
         c = self.applicant.contact
         if not (c.email or c.phone or c.address):
-            raise ValueError("applicant.contact needs at least one of email, phone, address")
+            raise ValueError(
+                "电子邮箱、联系电话、通信地址至少填写一项"
+                " (applicant.contact needs at least one of email, phone, address)"
+            )
         if self.delivery == Delivery.email and not c.email:
-            raise ValueError("delivery by email needs applicant.contact.email")
+            raise ValueError("以电子邮件获取须填写电子邮箱 (delivery by email needs applicant.contact.email)")
         if self.delivery == Delivery.post and not c.address:
-            raise ValueError("delivery by post needs applicant.contact.address")
+            raise ValueError("邮寄须填写通信地址 (delivery by post needs applicant.contact.address)")
         return self
 
 
@@ -70,9 +75,14 @@ def receive(
     """Decide the ``request-received`` event for a new case."""
     if cmd.received_on is not None:
         if cmd.channel == Channel.online:
-            raise InvalidApplication("received_on", "online applications are received when submitted")
+            raise InvalidApplication(
+                "received_on",
+                "网上申请以提交之日为收到之日 (online applications are received when submitted)",
+            )
         if cmd.received_on > today:
-            raise InvalidApplication("received_on", "the receipt date cannot be in the future")
+            raise InvalidApplication(
+                "received_on", "收到申请之日不能晚于今天 (the receipt date cannot be in the future)"
+            )
     body = RequestReceived(
         case_id=case_id,
         tracking_hash=tracking_hash,

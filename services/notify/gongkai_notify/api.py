@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -34,7 +35,7 @@ def _iso(v: date | None) -> str | None:
 @router.get("/deadlines", summary="案件的期限")
 async def deadlines(
     request: Request,
-    case_id: CaseId = Query(...),
+    case_id: Annotated[CaseId, Query()],
     min_seq: int | None = Query(None, ge=0),
     _: Actor = Depends(READERS),
 ) -> dict:
@@ -104,7 +105,7 @@ async def explain(
 @router.get("/notices", summary="案件的通知及送达状态")
 async def case_notices(
     request: Request,
-    case_id: CaseId = Query(...),
+    case_id: Annotated[CaseId, Query()],
     min_seq: int | None = Query(None, ge=0),
     _: Actor = Depends(READERS),
 ) -> dict:
@@ -157,7 +158,7 @@ async def add_working_days(
     request: Request,
     start: Day,
     days: int = Query(..., ge=0, le=1000),
-    profile_ref: line(100) = Query("national-2019", alias="profile"),
+    profile_ref: Annotated[line(100), Query(alias="profile")] = "national-2019",
 ) -> dict:
     try:
         p = profile(profile_ref)

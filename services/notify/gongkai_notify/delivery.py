@@ -29,6 +29,7 @@ from gongkai_shared.envelope import derived_id
 from gongkai_shared.events import NoticeDeliveryAttempted, make_event
 from gongkai_shared.eventstore import EventStore, with_retries
 from gongkai_shared.runtime import Runtime
+from gongkai_shared.text import as_paragraph
 
 from .domain import CLOCK
 from .notices import mask
@@ -130,7 +131,7 @@ async def deliver_once(rt: Runtime, settings: NotifySettings, clock: Clock, *, l
                     await asyncio.to_thread(post_webhook, settings, row["address"], payload, row["notice_id"])
                 status = "sent"
             except Exception as e:  # noqa: BLE001 — any failure of the channel is an attempt that failed
-                error = f"{type(e).__name__}: {e}"[:500]
+                error = as_paragraph(f"{type(e).__name__}: {e}")[:500]  # a server's words may hold NUL
                 status = "failed" if attempt >= settings.max_attempts else "retrying"
             body = NoticeDeliveryAttempted(
                 case_id=row["case_id"],

@@ -29,6 +29,7 @@ from gongkai_shared.events import (
     ConfidentialityReviewed,
     ConsultationReplied,
     ConsultationStarted,
+    Day,
     DecisionDrafted,
     DecisionRecorded,
     DepartmentFeedbackGiven,
@@ -44,6 +45,7 @@ from gongkai_shared.events import (
 )  # fmt: skip
 from gongkai_shared.outcomes import BY_CODE, Outcome, code, discloses, reasons_for
 from gongkai_shared.profiles import PROFILES, profile
+from gongkai_shared.text import line, paragraph
 
 from . import letters
 from .case import CaseState
@@ -58,37 +60,39 @@ def _model() -> ConfigDict:
     return ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-Text = Field(min_length=1, max_length=5000)
+Text = paragraph(5000, min_length=1)  # reasons, notes, summaries: several lines allowed
+Department = line(200, min_length=1)
+ConsultationId = line(200, min_length=1)
 
 
 class Register(BaseModel):
     model_config = _model()
-    received_on: date | None = Field(None, description="收到申请之日, for letters, fax, in person")
-    profile: str | None = Field(None, description=f"rule profile: {sorted(PROFILES)}")
+    received_on: Day | None = Field(None, description="收到申请之日, for letters, fax, in person")
+    profile: line(100) | None = Field(None, description=f"rule profile: {sorted(PROFILES)}")
 
 
 class Assign(BaseModel):
     model_config = _model()
-    departments: list[str] = Field(min_length=1, max_length=20)
+    departments: list[Department] = Field(min_length=1, max_length=20)
 
 
 class GiveFeedback(BaseModel):
     model_config = _model()
-    department: str = Field(min_length=1, max_length=200)
+    department: Department
     holds_information: bool
-    summary: str = Text
+    summary: Text
 
 
 class RequestClarification(BaseModel):
     model_config = _model()
-    items: list[str] = Field(min_length=1, max_length=30)
+    items: list[paragraph(2000, min_length=1)] = Field(min_length=1, max_length=30)
     period_days: int | None = Field(None, ge=1, le=60)
 
 
 class ReceiveClarification(BaseModel):
     model_config = _model()
-    received_on: date
-    summary: str = Text
+    received_on: Day
+    summary: Text
 
 
 class Abandon(BaseModel):
@@ -98,33 +102,33 @@ class Abandon(BaseModel):
 class StartConsultation(BaseModel):
     model_config = _model()
     party_kind: PartyKind
-    party: str = Field(min_length=1, max_length=300)
-    matter: str = Text
+    party: line(300, min_length=1)
+    matter: Text
 
 
 class RecordReply(BaseModel):
     model_config = _model()
-    consultation_id: str
+    consultation_id: ConsultationId
     reply: Reply
-    grounds: str | None = Field(None, max_length=5000)
+    grounds: paragraph(5000) | None = None
 
 
 class Override(BaseModel):
     model_config = _model()
-    consultation_id: str
-    reason: str = Text
+    consultation_id: ConsultationId
+    reason: Text
 
 
 class ReviewConfidentiality(BaseModel):
     model_config = _model()
     passed: bool
-    notes: str = Text
+    notes: Text
 
 
 class PartWithheld(BaseModel):
     model_config = _model()
-    part: str = Field(min_length=1, max_length=2000)
-    reason: str
+    part: paragraph(2000, min_length=1)
+    reason: line(100)
 
 
 class Draft(BaseModel):
@@ -132,14 +136,14 @@ class Draft(BaseModel):
 
     model_config = _model()
     outcome: Outcome
-    reasons: list[str] = Field(default_factory=list, max_length=1)
-    legal_basis: str | None = Field(None, max_length=500)
-    disclosed_content: str | None = Field(None, min_length=1, max_length=100_000)
-    title: str | None = Field(None, min_length=1, max_length=300)
+    reasons: list[line(100)] = Field(default_factory=list, max_length=1)
+    legal_basis: paragraph(500) | None = None
+    disclosed_content: paragraph(100_000, min_length=1) | None = None
+    title: line(300, min_length=1) | None = None
     withheld_parts: list[PartWithheld] = Field(default_factory=list, max_length=50)
-    responsible_agency: str | None = Field(None, max_length=300)
-    published_at: str | None = Field(None, max_length=500)
-    note: str | None = Field(None, max_length=5000)
+    responsible_agency: line(300) | None = None
+    published_at: line(500) | None = None
+    note: paragraph(5000) | None = None
 
     @model_validator(mode="after")
     def _fits_outcome(self) -> Draft:
@@ -173,7 +177,7 @@ class Draft(BaseModel):
 
 class RejectDraft(BaseModel):
     model_config = _model()
-    reason: str = Text
+    reason: Text
 
 
 class SignOff(BaseModel):
@@ -184,7 +188,7 @@ class SignOff(BaseModel):
 class Extend(BaseModel):
     model_config = _model()
     working_days: int = Field(ge=1, le=60)
-    reason: str = Text
+    reason: Text
 
 
 class SendAnswer(BaseModel):
@@ -193,7 +197,7 @@ class SendAnswer(BaseModel):
 
 class Withdraw(BaseModel):
     model_config = _model()
-    reason: str = Text
+    reason: Text
 
 
 class Archive(BaseModel):
@@ -263,7 +267,7 @@ def _register(s: CaseState, c: Register, ctx: Context) -> EventBody:
         case_id=s.case_id,
         received_on=c.received_on or s.received_on,
         profile=p.ref,
-        possible_repeat_of=ctx.repeats,
+        possible_repeat_of=ctx.repeats[:100],  # the earliest: the event names at most 100
     )
 
 
@@ -410,7 +414,7 @@ def _draft(s: CaseState, c: Draft, ctx: Context) -> EventBody:
         outcome=c.outcome,
         outcome_code=r.code,
         legal_basis=c.legal_basis or r.legal_basis,
-        title=c.title or s.description[:300],
+        title=c.title or " ".join(s.description.split())[:300],  # a title is one line
         disclosed_content=c.disclosed_content,
         withheld_parts=[WithheldPart(part=p.part, reason=p.reason) for p in c.withheld_parts],
         responsible_agency=c.responsible_agency,
