@@ -14,13 +14,14 @@ from .envelope import Actor
 from .projection import Projection
 from .runtime import Runtime
 from .settings import ServiceSettings
+from .text import paragraph
 from .web import install_error_handlers, install_ops_routes, staff
 
 
 class Park(BaseModel):
     model_config = ConfigDict(extra="forbid")
     seq: int = Field(ge=1)
-    reason: str = Field(min_length=3, max_length=2000)
+    reason: paragraph(2000, min_length=3)
 
 
 def build_app(

@@ -17,6 +17,7 @@ from gongkai_shared.commands import CommandRejected, execute
 from gongkai_shared.envelope import Actor, Envelope, derived_id, sha256_hex
 from gongkai_shared.eventstore import ConcurrencyConflict
 from gongkai_shared.runtime import Runtime
+from gongkai_shared.text import paragraph
 from gongkai_shared.web import error_body
 
 from . import queries
@@ -116,7 +117,7 @@ async def track(
 
 class Withdrawal(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reason: str = Field(min_length=1, max_length=2000, description="撤回理由")
+    reason: paragraph(2000, min_length=1) = Field(description="撤回理由")
 
 
 @router.post("/{tracking_code}/withdrawal", status_code=202, summary="撤回申请")

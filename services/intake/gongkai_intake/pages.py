@@ -41,6 +41,28 @@ LABELS = {
 }  # fmt: skip
 
 
+def in_chinese(err: Any) -> str:
+    """A validation error of the form, said in Chinese (the text's own message when it has one)."""
+    kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return "必须填写"
+    if kind == "string_too_short":
+        return f"至少填写 {ctx['min_length']} 个字"
+    if kind == "string_too_long":
+        return f"不得超过 {ctx['max_length']} 个字"
+    if kind in ("enum", "literal_error"):
+        return "请从列表中选择"
+    if kind == "string_unicode":
+        return "含有无法编码的字符"
+    if err["loc"][-1:] == ("email",):
+        return "电子邮箱格式不正确"
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    if kind in ("control_characters", "invalid_unicode", "date_out_of_range"):
+        return msg  # already in Chinese, with an English gloss
+    return f"填写不正确 ({msg})"
+
+
 def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(_env.get_template(name).render(**context), status_code=status)
 
@@ -79,7 +101,7 @@ async def submit_form(request: Request) -> HTMLResponse:
         accepted = await submit(request.app.state.runtime, request.app.state.clock, cmd, None)
     except ValidationError as e:
         errors = [
-            {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"]}
+            {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": in_chinese(err)}
             for err in e.errors()
         ]
         return _form_page(values, errors, 422)

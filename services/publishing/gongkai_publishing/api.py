@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from gongkai_shared.runtime import Runtime
+from gongkai_shared.text import line
 
 from . import queries
 
@@ -18,7 +21,7 @@ def _rt(request: Request) -> Runtime:
 @router.get("", summary="政府信息公开目录")
 async def list_catalog(
     request: Request,
-    q: str | None = Query(None, max_length=200, description="words in the title"),
+    q: Annotated[line(200) | None, Query(description="words in the title")] = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
     min_seq: int | None = Query(None, ge=0),
@@ -29,7 +32,7 @@ async def list_catalog(
 
 
 @router.get("/{index_number:path}", summary="按索引号查看公开信息")
-async def get_catalog_item(index_number: str, request: Request) -> dict:
+async def get_catalog_item(index_number: line(200, min_length=1), request: Request) -> dict:
     found = await queries.get_item(_rt(request).pool, index_number)
     if found is None:
         raise HTTPException(404, "未找到该索引号的信息 (no item with this index number)")

@@ -14,6 +14,7 @@ from gongkai_shared.commands import CommandRejected, execute
 from gongkai_shared.envelope import Actor, new_id
 from gongkai_shared.events import make_event
 from gongkai_shared.runtime import Runtime
+from gongkai_shared.text import line
 from gongkai_shared.web import staff
 
 from . import queries
@@ -22,6 +23,7 @@ from .machine import BY_COMMAND, STATES
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 案件"])
 READERS = staff(Role.registrar, Role.handler, Role.reviewer, Role.approver, Role.auditor)
+CaseId = line(200, min_length=1)
 
 PATHS = {
     "register": "register", "assign": "assign", "give_feedback": "feedback",
@@ -60,7 +62,7 @@ async def list_cases(
 
 @router.get("/{case_id}", summary="案件详情：状态、待办步骤、规则、决定过程")
 async def get_case(
-    case_id: str, request: Request, _: Actor = Depends(READERS), min_seq: int | None = Query(None, ge=0)
+    case_id: CaseId, request: Request, _: Actor = Depends(READERS), min_seq: int | None = Query(None, ge=0)
 ) -> dict:
     rt = _rt(request)
     await rt.wait_for(min_seq)
@@ -111,7 +113,7 @@ def _add_command_route(command: str, path: str, model: type[BaseModel]) -> None:
     dep = staff(*roles)
 
     async def endpoint(
-        case_id: str,
+        case_id: CaseId,
         request: Request,
         body: model = Body(...),
         actor: Actor = Depends(dep),  # type: ignore[valid-type]
