@@ -286,7 +286,7 @@ async def keys_list(settings: CliSettings) -> int:
         ring = await load_ring(store, _root_vkey(settings))
     finally:
         await store.nc.close()
-    print(f"root  {ring.root_ref}")
+    print(f"root  {_root_vkey(settings)}")  # the verifier key every service and auditor needs
     for key in ring.keys.values():
         d = key.describe()
         state = f"revoked at seq {d['revoked_at_seq']}" if d["revoked_at_seq"] else "active"
