@@ -333,7 +333,8 @@ async def keys_rotate(settings: CliSettings, service: str) -> int:
     new = Signer.from_skey(install.rotate_signing_key(service)).vkey()
     await keys_register(settings, service, new)
     print(
-        f"restart {service} (or `make up`) to sign with it, then: gongkai keys revoke {key_ref(old)} --reason rotated"
+        f"restart {service} (or `make up`) to sign with it, then:"
+        f" gongkai keys revoke {key_ref(old)} --reason rotated"
     )
     return 0
 
@@ -356,7 +357,8 @@ async def agencies_add(settings: CliSettings, name: str) -> int:
         await store.nc.close()
     print(f"agency {name}: NATS user {agency_user(name)}, password {password}")
     print(
-        f"  durable consumer {agency_durable(name)} on stream {settings.stream}: the public events, from the first"
+        f"  durable consumer {agency_durable(name)} on stream {settings.stream}:"
+        " the public events, from the first"
     )
     print(f"  connect with inbox prefix _INBOX_{agency_user(name)}; see docs/security.md")
     return 0

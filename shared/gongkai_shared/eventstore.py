@@ -153,7 +153,8 @@ async def connect(
 
     # nats-py retries the first connection forever too: a wrong password must not hang a service
     try:
-        return await asyncio.wait_for(nats.connect(url, name=name, error_cb=remember, **auth, **options), within)
+        first = nats.connect(url, name=name, error_cb=remember, **auth, **options)
+        return await asyncio.wait_for(first, within)
     except TimeoutError:
         last = errors[-1] if errors else "no answer"
         raise ConnectionError(f"cannot connect to NATS at {url} as {user or 'anonymous'}: {last}") from None

@@ -156,7 +156,8 @@ class Runtime:
         problems = stream_problems(info.config, bool(info.config.sealed))
         applied = max((r.position for r in self.runners.values()), default=0)
         if info.state.last_seq < applied:
-            problems.append(f"history is missing: the stream ends at {info.state.last_seq}, {applied} applied")
+            ends = info.state.last_seq
+            problems.append(f"history is missing: the stream ends at {ends}, {applied} were applied")
         self.stream_problem = f"stream {stream}: " + "; ".join(problems) if problems else None
         for durable, config in self.durables.items():
             try:

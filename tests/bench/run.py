@@ -21,7 +21,7 @@ import asyncpg
 from gongkai_shared.db import PROJECTION_TABLE
 from gongkai_shared.envelope import Actor
 from gongkai_shared.events import DecisionRecorded, make_event
-from gongkai_shared.eventstore import EventStore, StoredEvent, connect
+from gongkai_shared.eventstore import StoredEvent
 from gongkai_shared.projection import ProjectionRunner
 from tests.servers import NatsServer, postgres
 
@@ -45,9 +45,9 @@ def rate(n: int, seconds: float) -> float:
     return n / seconds if seconds else float("inf")
 
 
-async def bench(nats_url: str, dsn: str) -> None:
-    store = EventStore(await connect(nats_url, "bench"))
-    await store.ensure_stream()
+async def bench(nats_server: NatsServer, dsn: str) -> None:
+    store = await nats_server.writer()  # admin connection (it may add the RAW stream), signing
+    base = await store.last_seq()  # the operator's key registrations
     cases = [str(uuid.uuid4()) for _ in range(CASES)]
 
     # raw JetStream publish: same bytes, a different subject space, no headers
@@ -88,7 +88,7 @@ async def bench(nats_url: str, dsn: str) -> None:
     runner = ProjectionRunner(pool, store, Rows(), batch_max=500)
     t = time.perf_counter()
     task = asyncio.ensure_future(runner.run())
-    assert await runner.wait_for(N, timeout=300)
+    assert await runner.wait_for(base + N, timeout=300)
     project = rate(N, time.perf_counter() - t)
     runner.stop()
     while not task.done():
@@ -99,11 +99,14 @@ async def bench(nats_url: str, dsn: str) -> None:
 
     print(f"events: {N} over {CASES} cases (one process, loopback, 2 cores)")
     print(f"{'raw JetStream publish':<44}{raw_pub:>10.0f} /s")
-    print(f"{'EventStore.append (checked, chained)':<44}{append:>10.0f} /s   ratio {append / raw_pub:.2f}")
+    print(
+        f"{'EventStore.append (checked, chained, signed)':<44}{append:>10.0f} /s"
+        f"   ratio {append / raw_pub:.2f}"
+    )
     print(f"{'raw PostgreSQL insert, one transaction':<44}{raw_insert:>10.0f} /s")
     print(f"{'raw PostgreSQL insert, autocommit each':<44}{raw_insert_each:>10.0f} /s")
     print(
-        f"{'projection runner (batched, exactly once)':<44}{project:>10.0f} /s   "
+        f"{'projection runner (batched, verified, once)':<44}{project:>10.0f} /s   "
         f"ratio {project / raw_insert:.2f} vs one transaction, {project / raw_insert_each:.2f} vs each"
     )
 
@@ -113,7 +116,7 @@ def main() -> None:
         nats_server = NatsServer(Path(tmp) / "nats").start()
         try:
             with postgres(Path(tmp) / "pg") as dsn:
-                asyncio.run(bench(nats_server.url, dsn))
+                asyncio.run(bench(nats_server, dsn))
         finally:
             nats_server.stop()
 

@@ -29,7 +29,7 @@ async def readiness(system: System, service: str) -> dict:
 
 async def until_ready(system: System, service: str, ready: bool, within: float) -> dict:
     async with asyncio.timeout(within):
-        while (body := await readiness(system, service))["ready"] != ready:
+        while (body := await readiness(system, service))["ready"] != ready:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
     return body
 

@@ -203,7 +203,9 @@ class CalendarYear(BaseModel):
 
 
 @router.post(
-    "/calendar/years", tags=["calendar 工作日"], summary="载入某年节假日安排（管理员）; open deadlines are recomputed"
+    "/calendar/years",
+    tags=["calendar 工作日"],
+    summary="载入某年节假日安排（管理员）; open deadlines are recomputed",
 )
 async def load_calendar_year(
     body: CalendarYear, request: Request, actor: Actor = Depends(staff(Role.admin))
@@ -235,7 +237,7 @@ async def load_calendar_year(
             loaded,
             aggregate_id=aggregate,
             actor=actor,
-            event_id=derived_id(aggregate, f"revision:{revision}:{sha256_hex(loaded.model_dump_json().encode())}"),
+            event_id=derived_id(aggregate, f"revision:{revision}:{sha256_hex(loaded.model_dump_json().encode())}"),  # noqa: E501
         )
         last_event = await rt.store.last_event(aggregate)
         stored = await rt.store.append(event, rt.service, last_event.seq if last_event else 0)
@@ -244,4 +246,4 @@ async def load_calendar_year(
     try:
         return await with_retries(attempt)
     except ConcurrencyConflict:
-        raise HTTPException(409, "日历正被他人修改，请重试 (the calendar changed concurrently; retry)") from None
+        raise HTTPException(409, "日历正被他人修改，请重试 (the calendar changed concurrently)") from None
