@@ -25,7 +25,7 @@ from nats.js.errors import APIError, BadRequestError, NotFoundError
 from .access import inbox_prefix
 from .envelope import Envelope, sha256_hex
 from .events import aggregate_filter, parse_body, subject_for
-from .trust import EventSigner, KeyRing
+from .trust import EventSigner, KeyRing, Untrusted
 
 log = structlog.get_logger(__name__)
 
@@ -279,12 +279,30 @@ class EventStore:
         async for raw in self.read_raw(start_seq, filter_subject, until_seq=until_seq):
             yield StoredEvent(raw.seq, raw.subject, raw.headers, raw.data, Envelope.from_bytes(raw.data))
 
-    async def history(self, aggregate_id: str) -> list[StoredEvent]:
-        """The aggregate's whole history, in log order, read from the stream itself."""
+    async def history(self, aggregate_id: str, *, proven: bool = False) -> list[StoredEvent]:
+        """The aggregate's whole history, in log order, read from the stream itself.
+
+        ``proven``: only the events whose writer is proven (trust.py); a service that acts on
+        what it reads here must ask for this, as its projections do."""
         last = await self.last_event(aggregate_id)
         if last is None:
             return []
-        return [e async for e in self.read(1, aggregate_filter(aggregate_id), until_seq=last.seq)]
+        events = [e async for e in self.read(1, aggregate_filter(aggregate_id), until_seq=last.seq)]
+        if not proven:
+            return events
+        if self.keyring is None:
+            raise ValueError("no key ring: cannot tell which events are proven")
+        await self.keyring.ensure(self, last.seq)
+        return [e for e in events if self._proven(e)]
+
+    def _proven(self, e: StoredEvent) -> bool:
+        assert self.keyring is not None
+        try:
+            self.keyring.check(e.seq, e.subject, e.headers, e.data, e.envelope)
+        except Untrusted as problem:
+            log.error("event_refused", reader="history", seq=e.seq, subject=e.subject, error=str(problem))
+            return False
+        return True
 
     # --- writes ------------------------------------------------------------------------
 
