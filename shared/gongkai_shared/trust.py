@@ -32,7 +32,8 @@ from pydantic import BaseModel, ValidationError
 
 from .checkpoint import CheckpointError, Signer, parse_vkey
 from .envelope import Actor, Envelope
-from .events import REGISTRY, SERVICE_CONTEXTS, EventBody, event, make_event
+from .events import REGISTRY, SERVICE_CONTEXTS, EventBody, Instant, event, make_event
+from .text import line, paragraph
 
 if TYPE_CHECKING:
     from .eventstore import EventStore, StoredEvent
@@ -50,19 +51,19 @@ _DOMAIN = b"gongkai-event-v1\n"
 class SigningKeyRegistered(EventBody):
     """The operator registered a service's public key (C2SP verifier-key format)."""
 
-    service: str
-    vkey: str
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
-    note: str | None = None
+    service: line(100, min_length=1)
+    vkey: line(1000, min_length=1)
+    valid_from: Instant | None = None
+    valid_until: Instant | None = None
+    note: paragraph(2000) | None = None
 
 
 @event("signing-key-revoked", context=TRUST)
 class SigningKeyRevoked(EventBody):
     """The operator revoked a key (``<name>+<hex id>``): events after this one signed by it fail."""
 
-    key: str
-    reason: str
+    key: line(300, min_length=1)
+    reason: paragraph(2000)
 
 
 def signing_input(subject: str, data: bytes) -> bytes:
