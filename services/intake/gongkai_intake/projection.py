@@ -47,9 +47,10 @@ class ApplicationsProjection:
     async def apply(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         env, d = event.envelope, event.envelope.data
         if event.name == "request-received":
-            await conn.execute(
+            inserted = await conn.fetchval(
                 "INSERT INTO applications(case_id, tracking_hash, channel, received_on,"
-                " received_at, status, last_seq) VALUES ($1,$2,$3,$4,$5,'received',$6)",
+                " received_at, status, last_seq) VALUES ($1,$2,$3,$4,$5,'received',$6)"
+                " ON CONFLICT DO NOTHING RETURNING true",
                 d["case_id"],
                 d["tracking_hash"],
                 d["channel"],
@@ -57,12 +58,16 @@ class ApplicationsProjection:
                 env.time,
                 event.seq,
             )
-            await self._history(conn, d["case_id"], event, {"received_on": d["received_on"]})
+            if inserted:
+                await self._history(conn, d["case_id"], event, {"received_on": d["received_on"]})
+            else:  # a second receipt for a case (or tracking code) already known: the first stands
+                await self._bump(conn, d["case_id"], event.seq)
             return
         if event.name == "published":
-            if d.get("source_case_id"):
+            case_id = d.get("source_case_id")
+            if case_id and await conn.fetchval("SELECT 1 FROM applications WHERE case_id=$1", case_id):
                 detail = {"index_number": d["index_number"]}
-                await self._history(conn, d["source_case_id"], event, detail, bump=False)
+                await self._history(conn, case_id, event, detail, bump=False)
             return
         case_id = env.subject
         if not await conn.fetchval("SELECT 1 FROM applications WHERE case_id=$1", case_id):

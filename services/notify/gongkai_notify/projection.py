@@ -162,12 +162,16 @@ class ClockProjection:
         d = event.envelope.data
         case_id = event.aggregate_id
         events = [self._clock_event(event).as_json()]
-        await conn.execute(
-            "INSERT INTO cases(case_id, events, last_seq) VALUES ($1,$2::jsonb,$3) ON CONFLICT DO NOTHING",
+        inserted = await conn.fetchval(
+            "INSERT INTO cases(case_id, events, last_seq) VALUES ($1,$2::jsonb,$3) ON CONFLICT DO NOTHING"
+            " RETURNING true",
             case_id,
             json.dumps(events),
             event.seq,
         )
+        if not inserted:  # a second receipt for a case already known: the first one stands
+            await conn.execute("UPDATE cases SET last_seq=$2 WHERE case_id=$1", case_id, event.seq)
+            return
         contact = d["applicant"].get("contact") or {}
         await conn.execute(
             "INSERT INTO contacts(case_id, name, email) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING",

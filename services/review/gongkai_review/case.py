@@ -130,6 +130,10 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
             "status": "consulting",
             "resume_status": state.resume_status if state.status == "consulting" else state.status,
         }
+    elif name in ("consultation-replied", "public-interest-override") and (
+        d["consultation_id"] not in state.consultations
+    ):
+        pass  # a reply to, or an override of, a consultation this case never started: nothing
     elif name == "consultation-replied":
         c = state.consultations[d["consultation_id"]].model_copy(
             update={"reply": d["reply"], "effective": d["effective"], "grounds": d.get("grounds")}

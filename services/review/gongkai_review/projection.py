@@ -29,10 +29,11 @@ class CasesProjection:
         if event.name == "request-received":
             state = evolve(None, env)
             b = env.data
-            await conn.execute(
+            inserted = await conn.fetchval(
                 "INSERT INTO cases(case_id, received_on, channel, applicant_name, applicant_type,"
                 " description, form, delivery, status, last_seq, state, applicant_key, description_key)"
-                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'received',$9,$10,$11,$12)",
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'received',$9,$10,$11,$12)"
+                " ON CONFLICT DO NOTHING RETURNING true",
                 state.case_id,
                 state.received_on,
                 state.channel,
@@ -46,7 +47,10 @@ class CasesProjection:
                 state.applicant_key,
                 description_key(state.description),
             )
-            await self._trail(conn, event)
+            if inserted:
+                await self._trail(conn, event)
+            else:  # a second receipt for a case already known: the first stands
+                await conn.execute("UPDATE cases SET last_seq=$2 WHERE case_id=$1", state.case_id, event.seq)
             return
         if event.name == "published":  # a catalogue item: its case's trail shows it
             case_id = env.data.get("source_case_id")

@@ -77,7 +77,8 @@ async def load_case(pool: asyncpg.Pool, case_id: str) -> tuple[CaseState | None,
 async def answered_repeats(pool: asyncpg.Pool, state: CaseState) -> list[str]:
     """Earlier cases of the same applicant for the same information, already answered."""
     rows = await pool.fetch(
-        "SELECT case_id FROM cases WHERE applicant_key=$1 AND description_key=$2 AND case_id<>$3"
+        "SELECT case_id FROM cases WHERE md5(applicant_key)=md5($1) AND md5(description_key)=md5($2)"
+        " AND applicant_key=$1 AND description_key=$2 AND case_id<>$3"
         " AND status IN ('answered', 'archived') ORDER BY received_on",
         state.applicant_key,
         description_key(state.description),
