@@ -190,6 +190,27 @@ async def test_free_text_in_queries_and_paths_is_422_not_500(
     assert field in [e["field"] for e in r.json()["errors"]]
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"year": 2027, "holidays": ["2027-01-01"], "source": "国务院办公厅\u0000通知"}, "source"),
+        ({"year": 2027, "holidays": ["2027-01-01"], "source": "通知\n第二行"}, "source"),
+        (
+            {"year": 2027, "holidays": [f"2027-01-{d:02d}" for d in range(1, 32)] * 4, "source": "通知"},
+            "holidays",
+        ),
+    ],
+)
+async def test_loading_a_calendar_year_refuses_what_calendar_loaded_would_refuse(
+    services: System, body: dict, field: str
+) -> None:
+    r = await services.clients["notify"].post(
+        "/api/v1/calendar/years", json=body, headers=System.token(Role.admin)
+    )
+    assert r.status_code == 422, r.text
+    assert field in [e["field"] for e in r.json()["errors"]]
+
+
 async def test_parking_refuses_a_reason_with_nul(services: System) -> None:
     r = await services.clients["review"].post(
         "/api/v1/status/projections/review.cases/park",

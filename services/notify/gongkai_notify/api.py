@@ -184,9 +184,9 @@ class CalendarYear(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     year: int = Field(ge=2000, le=2200)
-    holidays: list[date]
-    adjusted_working_days: list[date] = []
-    source: str = Field(min_length=1, max_length=500)
+    holidays: list[date] = Field(max_length=100)  # as calendar-loaded: a year keeps its working days
+    adjusted_working_days: list[date] = Field(default=[], max_length=100)
+    source: line(500, min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> CalendarYear:
