@@ -6,19 +6,71 @@ started and stopped through its lifespan, so a test can restart one service mid-
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from contextlib import AsyncExitStack
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from asgi_lifespan import LifespanManager
 
-from gongkai_shared.auth import Role, issue_token
+from gongkai_shared.auth import Role, TokenKind, issue_token
+from gongkai_shared.envelope import Actor
+from gongkai_shared.events import make_event
+from gongkai_shared.eventstore import EventStore
+from gongkai_shared.staff import StaffRoleGranted, StaffUserAdded, aggregate_of
 from gongkai_shared.clock import Clock
 from gongkai_shared.runtime import Runtime, run_migrations
 from tests.servers import NatsServer, service_dsn
 
 SECRET = "test-secret-" + "x" * 40
 TRACKING_SECRET = "test-tracking-" + "y" * 40
+STAFF_TOKENS: dict[str, tuple[str, Role]] = {}  # token -> (the staff member's name, the role asked)
+
+
+async def ensure_staff(request: httpx.Request, nats: NatsServer, known: dict[str, set[Role]], apps: Any) -> None:
+    """Before a request: the staff member its token names exists and holds the role the test
+    asked for, and every running app's staff projection has applied that (an httpx hook)."""
+    token = request.headers.get("authorization", "").removeprefix("Bearer ")
+    if token not in STAFF_TOKENS:
+        return
+    name, role = STAFF_TOKENS[token]
+    if role in known.get(name, set()):
+        return
+    store = await nats.writer("review")
+    try:
+        await add_staff(store, name, {role}, known=name in known)
+        known.setdefault(name, set()).add(role)
+        last = await store.last_seq()
+    finally:
+        await store.nc.close()
+    # one replica of a service applies its projections (the others stand by on the same tables)
+    runners: dict[str, list[Any]] = {}
+    for app in apps:
+        rt = app.state.runtime
+        runners.setdefault(rt.service, []).append(rt.runners[f"{rt.service}.staff"])
+    for service, replicas in runners.items():
+        async with asyncio.timeout(10):
+            while max(r.position for r in replicas) < last:  # noqa: ASYNC110 — bounded
+                await asyncio.sleep(0.01)
+
+
+def staff_id(name: str) -> str:
+    """A staff member's user id in tests: stable per name, so ``token(role, "甲")`` is one person."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"gongkai-test-staff:{name}"))
+
+
+async def add_staff(store: EventStore, name: str, roles: set[Role], *, known: bool) -> None:
+    """Add the account (or grant it more roles) as an administrator would, through the log."""
+    user_id, admin = staff_id(name), Actor(id="operator", role="admin")
+    aggregate = aggregate_of(user_id)
+    bodies = [StaffUserAdded(user_id=user_id, login=name, display_name=name, roles=sorted(roles))] if not known else [
+        StaffRoleGranted(user_id=user_id, role=r) for r in sorted(roles)
+    ]
+    for body in bodies:
+        last = await store.last_event(aggregate)
+        await store.append(make_event(body, aggregate_id=aggregate, actor=admin), "review", last.seq if last else 0)
 
 
 def _service(name: str) -> tuple[Any, Any]:
@@ -46,6 +98,7 @@ class System:
         self.apps: dict[str, Any] = {}
         self.clients: dict[str, httpx.AsyncClient] = {}
         self._stacks: dict[str, AsyncExitStack] = {}
+        self._staff: dict[str, set[Role]] = {}  # the staff accounts this system's log holds
 
     def settings(self, service: str, **overrides: Any) -> Any:
         cls, _ = _service(service)
@@ -66,7 +119,11 @@ class System:
             stack = AsyncExitStack()
             await stack.enter_async_context(LifespanManager(app, startup_timeout=30, shutdown_timeout=30))
             client = await stack.enter_async_context(
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app),
+                    base_url="http://test",
+                    event_hooks={"request": [self._ensure_staff]},
+                )
             )
             self.apps[name], self.clients[name], self._stacks[name] = app, client, stack
         return self
@@ -81,6 +138,28 @@ class System:
         await self.stop(*services)
         await self.start(*services)
 
+    async def serve_http(self, service: str) -> str:
+        """Serve a running service on a loopback port (for a real HTTP client such as the
+        ``gongkai`` command line); stopped with the service. Its URL."""
+        import uvicorn
+
+        from tests.servers import free_port
+
+        port = free_port()
+        config = uvicorn.Config(self.apps[service], host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+        server = uvicorn.Server(config)
+        task = asyncio.ensure_future(server.serve())
+
+        async def stop() -> None:
+            server.should_exit = True
+            await task
+
+        self._stacks[service].push_async_callback(stop)
+        while not server.started:
+            assert not task.done(), "the HTTP server did not start"
+            await asyncio.sleep(0.02)
+        return f"http://127.0.0.1:{port}"
+
     def runtime(self, service: str) -> Runtime:
         return self.apps[service].state.runtime
 
@@ -93,5 +172,14 @@ class System:
 
     @staticmethod
     def token(role: Role | str, name: str | None = None) -> dict[str, str]:
+        """A token for the staff member called ``name`` (default: the role's name) holding
+        ``role``. Tests name people; the account is added (or granted the role) through the
+        log before the request that carries the token is sent (see ``_ensure_staff``)."""
         role = Role(role)
-        return {"Authorization": f"Bearer {issue_token(SECRET, name or role.value, role)}"}
+        name = name or role.value
+        token = issue_token(SECRET, staff_id(name), TokenKind.api, timedelta(hours=2))
+        STAFF_TOKENS[token] = (name, role)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def _ensure_staff(self, request: httpx.Request) -> None:
+        await ensure_staff(request, self.nats, self._staff, self.apps.values())

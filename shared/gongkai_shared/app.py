@@ -14,6 +14,7 @@ from .envelope import Actor
 from .projection import Projection
 from .runtime import Runtime
 from .settings import ServiceSettings
+from .staff import StaffDirectory, StaffProjection
 from .text import paragraph
 from .web import install_error_handlers, install_ops_routes, staff
 
@@ -40,8 +41,10 @@ def build_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        staff_projection = StaffProjection(service)
+        app.state.staff = StaffDirectory(runtime.pool, staff_projection)
         try:
-            for projection in projections(runtime):
+            for projection in [staff_projection, *projections(runtime)]:
                 runtime.project(projection)
             if on_start is not None:
                 await on_start(runtime, app)

@@ -26,10 +26,11 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 from .access import ADMIN, AUDITOR, SERVICES, agency_durable, agency_user, check_agency_name
 from .audit import Record, check_checkpoint, read_export, verify_export, verify_records, write_export
-from .auth import Role, issue_token
+from .auth import Role, operator_token
 from .checkpoint import CheckpointError, Signer
 from .checkpoint import verify as verify_checkpoint
 from .eventstore import EventStore, connect
@@ -82,14 +83,79 @@ def _root_vkey(settings: CliSettings) -> str:
     raise CliError("no root verifier key: set GONGKAI_ROOT_KEY (or GONGKAI_DATA_DIR)")
 
 
-def users_add(settings: CliSettings, name: str, role: str) -> int:
+async def _api(settings: CliSettings, method: str, path: str, body: dict | None = None) -> Any:
+    """Call a service's API as the operator (a short token minted from the staff-token key)."""
+    import httpx
+
+    base = _service_url(settings)
+    token = operator_token(_secret(settings))
     try:
-        r = Role(role)
-    except ValueError:
-        raise CliError(f"unknown role {role!r}; roles: {', '.join(x.value for x in Role)}") from None
-    if not name.strip():
-        raise CliError("the user name must not be empty")
-    print(issue_token(_secret(settings), name.strip(), r))
+        async with httpx.AsyncClient(timeout=30) as client:
+            r = await client.request(method, f"{base}{path}", json=body, headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as e:
+        raise CliError(f"cannot reach {base} ({type(e).__name__}); is `make up` running?") from None
+    if r.status_code >= 400:
+        try:
+            detail = r.json()
+            message = detail.get("message", detail)
+            if detail.get("errors"):
+                message = f"{message}: " + "; ".join(f"{e['field']}: {e['message']}" for e in detail["errors"])
+        except (ValueError, AttributeError):
+            message = r.text
+        raise CliError(f"{method} {path}: {r.status_code} {message}")
+    return r.json()
+
+
+def _roles(names: list[str]) -> list[str]:
+    for role in names:
+        if role not in {r.value for r in Role}:
+            raise CliError(f"unknown role {role!r}; roles: {', '.join(x.value for x in Role)}")
+    return names
+
+
+async def _user_id(settings: CliSettings, login: str) -> str:
+    users = (await _api(settings, "GET", "/api/v1/users"))["items"]
+    for u in users:
+        if u["login"] == login:
+            return u["user_id"]
+    raise CliError(f"no staff account {login!r} (gongkai users list)")
+
+
+async def users_add(settings: CliSettings, login: str, roles: list[str], name: str | None,
+                    department: str | None, password: str | None, days: int) -> int:  # fmt: skip
+    """Add the account through review's API and print an API token for it (``days`` long)."""
+    if not login.strip():
+        raise CliError("the login must not be empty")
+    body = {"login": login.strip(), "display_name": (name or login).strip(), "roles": _roles(roles),
+            "department": department, "password": password}  # fmt: skip
+    user = await _api(settings, "POST", "/api/v1/users", body)
+    token = await _api(settings, "POST", f"/api/v1/users/{user['user_id']}/tokens", {"days": days})
+    print(token["token"])
+    return 0
+
+
+async def users_list(settings: CliSettings) -> int:
+    for u in (await _api(settings, "GET", "/api/v1/users"))["items"]:
+        state = "disabled" if u["disabled"] else "active"
+        print(f"{u['login']:<16} {u['display_name']:<12} {','.join(u['roles']):<28} {u['department'] or '-':<12}"
+              f" {state}  {u['user_id']}")  # fmt: skip
+    return 0
+
+
+async def users_change(settings: CliSettings, action: str, login: str, value: str | None) -> int:
+    user_id = await _user_id(settings, login)
+    if action == "disable":
+        await _api(settings, "POST", f"/api/v1/users/{user_id}/disable", {"reason": value})
+    elif action == "grant":
+        await _api(settings, "POST", f"/api/v1/users/{user_id}/roles", {"role": _roles([value or ""])[0]})
+    elif action == "revoke":
+        await _api(settings, "DELETE", f"/api/v1/users/{user_id}/roles/{_roles([value or ''])[0]}")
+    elif action == "password":
+        await _api(settings, "POST", f"/api/v1/users/{user_id}/password", {"password": value})
+    elif action == "token":
+        print((await _api(settings, "POST", f"/api/v1/users/{user_id}/tokens", {"days": int(value or 30)}))["token"])
+        return 0
+    print(f"{login}: {action} done")
     return 0
 
 
@@ -460,7 +526,7 @@ async def calendar_load(settings: CliSettings, path: Path, actor: str) -> int:
 
     spec = read_calendar_file(path)
     base = _service_url(settings)
-    token = issue_token(_secret(settings), actor, Role.admin)
+    token = operator_token(_secret(settings))
     body = {**spec, "holidays": [d.isoformat() for d in spec["holidays"]],
             "adjusted_working_days": [d.isoformat() for d in spec["adjusted_working_days"]]}  # fmt: skip
     try:
@@ -498,6 +564,17 @@ def _service_url(settings: CliSettings) -> str:
     raise CliError("where is Gongkai? set GONGKAI_URL (e.g. http://127.0.0.1:8000) or GONGKAI_DATA_DIR")
 
 
+async def _users(settings: CliSettings, args: argparse.Namespace) -> int:
+    if args.cmd == "add":
+        password = sys.stdin.readline().strip() if args.password_stdin else None
+        return await users_add(settings, args.login, args.role, args.name, args.department, password, args.days)
+    if args.cmd == "list":
+        return await users_list(settings)
+    value = {"disable": "reason", "grant": "role", "revoke": "role", "token": "days"}.get(args.cmd)
+    given = getattr(args, value) if value else sys.stdin.readline().strip()
+    return await users_change(settings, args.cmd, args.login, None if given is None else str(given))
+
+
 def _problem(message: str):  # noqa: ANN202
     from .audit import Problem
 
@@ -507,10 +584,28 @@ def _problem(message: str):  # noqa: ANN202
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gongkai", description="Gongkai 政府信息公开 tools")
     sub = parser.add_subparsers(dest="group", required=True)
-    users = sub.add_parser("users", help="staff users").add_subparsers(dest="cmd", required=True)
-    add = users.add_parser("add", help="print an API token for a staff user")
-    add.add_argument("name")
-    add.add_argument("--role", required=True, help=", ".join(r.value for r in Role))
+    users = sub.add_parser("users", help="staff accounts (through review's API)").add_subparsers(
+        dest="cmd", required=True
+    )
+    add = users.add_parser("add", help="add a staff account; prints an API token for it")
+    add.add_argument("login")
+    add.add_argument("--role", action="append", required=True, help=", ".join(r.value for r in Role))
+    add.add_argument("--name", help="display name (default: the login)")
+    add.add_argument("--department", help="the department of a handler (承办部门)")
+    add.add_argument("--password-stdin", action="store_true", help="read a sign-in password from stdin")
+    add.add_argument("--days", type=int, default=30, help="the API token's lifetime")
+    users.add_parser("list", help="every staff account")
+    for action, arg, helptext in (
+        ("disable", "--reason", "disable an account: its tokens stop working"),
+        ("grant", "role", "grant a role"),
+        ("revoke", "role", "revoke a role"),
+        ("password", None, "set a sign-in password (read from stdin)"),
+        ("token", "--days", "print an API token for a machine client"),
+    ):
+        p = users.add_parser(action, help=helptext)
+        p.add_argument("login")
+        if arg:
+            p.add_argument(arg, required=arg == "--reason") if arg.startswith("--") else p.add_argument(arg)
     audit = sub.add_parser("audit", help="the log, for auditors").add_subparsers(dest="cmd", required=True)
     audit.add_parser("history", help="a case's events from the stream").add_argument("case_id")
     audit.add_parser("export", help="the whole log as JSON lines").add_argument("file", type=Path)
@@ -582,7 +677,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.group == "calendar":
             return asyncio.run(calendar_load(settings, args.file, args.actor))
         if args.group == "users":
-            return users_add(settings, args.name, args.role)
+            return asyncio.run(_users(settings, args))
         if args.cmd == "history":
             return asyncio.run(audit_history(settings, args.case_id))
         if args.cmd == "export":

@@ -23,6 +23,7 @@ from .eventstore import EventStore, StreamMisconfigured, connect, stream_problem
 from .logging import configure_logging
 from .projection import Projection, ProjectionRunner
 from .settings import ServiceSettings, weak_secret
+from .staff import STAFF_TABLE
 from .trust import EventSigner, KeyRing
 
 log = structlog.get_logger(__name__)
@@ -209,6 +210,7 @@ async def run_migrations(settings: ServiceSettings, service: str, directory: Pat
     try:
         await conn.execute(f"SET search_path = {schema}")
         await conn.execute(PROJECTION_TABLE)
+        await conn.execute(STAFF_TABLE)  # every service knows the staff (staff.py)
     finally:
         await conn.close()
     return applied

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from .auth import InvalidToken, Role, verify_token
+from .auth import OPERATOR, InvalidToken, Role, TokenKind, verify_token
 from .envelope import Actor
 
 log = structlog.get_logger(__name__)
@@ -48,19 +48,41 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def staff(*roles: Role) -> Callable[..., Awaitable[Actor]]:
-    """A dependency that admits a signed-in staff user with one of ``roles`` (admin always)."""
-    allowed = {*roles, Role.admin}
+    """A dependency that admits a signed-in, enabled staff user holding one of ``roles``.
+
+    The token names the user's id; roles, being disabled and the last password change are read
+    from the service's own staff projection (staff.py), so a disabled account or a revoked role
+    stops working everywhere within a minute. No role is implied: an administrator signs off
+    only if also granted the approver role. The operator (the CLI holding the key) is an admin.
+    """
+    allowed = set(roles)
 
     async def _dep(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Actor:
         if cred is None:
             raise HTTPException(401, "需要登录 (missing token)", {"WWW-Authenticate": "Bearer"})
         try:
-            actor = verify_token(request.app.state.auth_secret, cred.credentials)
+            claims = verify_token(request.app.state.auth_secret, cred.credentials)
         except InvalidToken:
-            raise HTTPException(401, "令牌无效 (invalid token)", {"WWW-Authenticate": "Bearer"}) from None
-        if Role(actor.role) not in allowed:
-            raise HTTPException(403, f"角色 {actor.role} 无权执行此操作 (forbidden)")
-        return actor
+            raise HTTPException(
+                401, "令牌无效或已过期 (invalid or expired token)", {"WWW-Authenticate": "Bearer"}
+            ) from None
+        if claims.kind == TokenKind.operator:
+            if Role.admin not in allowed:
+                raise HTTPException(
+                    403, "运维令牌只能用于管理操作 (the operator token is for administration only)"
+                )
+            return Actor(id=OPERATOR, role=Role.admin.value)
+        user = await request.app.state.staff.get(claims.user_id)
+        revoked_before = user.tokens_valid_after.timestamp() if user and user.tokens_valid_after else 0.0
+        if user is None or user.disabled or claims.issued_at < revoked_before:
+            raise HTTPException(401, "账号不存在、已停用或令牌已失效 (unknown or disabled user, or a revoked token)",
+                                {"WWW-Authenticate": "Bearer"})  # fmt: skip
+        role = next((r for r in Role if r in allowed and r in user.roles), None)
+        if role is None:
+            held = ", ".join(sorted(r.value for r in user.roles)) or "none"
+            raise HTTPException(403, f"角色 {held} 无权执行此操作 (forbidden)")
+        request.state.staff_user = user
+        return Actor(id=user.user_id, role=role.value)
 
     return _dep
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -17,10 +18,8 @@ from tests.harness import SECRET, System
 from tests.servers import NatsServer
 
 
-def gongkai(
-    nats_server: NatsServer, *args: str
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **nats_server.cli_env(), "GONGKAI_AUTH_SECRET": SECRET}
+def gongkai(nats_server: NatsServer, *args: str, url: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **nats_server.cli_env(), "GONGKAI_AUTH_SECRET": SECRET, "GONGKAI_URL": url}
     return subprocess.run(
         [sys.executable, "-m", "gongkai_shared.cli", *args],
         capture_output=True,
@@ -146,8 +145,9 @@ async def test_verify_of_a_missing_file_says_so(nats_server: NatsServer, tmp_pat
 
 async def test_staff_tokens_and_roles(log_with_cases, nats_server: NatsServer) -> None:
     system, _, _ = log_with_cases
-    made = gongkai(nats_server, "users", "add", "王五", "--role", "registrar")
-    assert made.returncode == 0
+    url = await system.serve_http("review")  # the command line adds accounts through review's API
+    made = await asyncio.to_thread(gongkai, nats_server, "users", "add", "王五", "--role", "registrar", url=url)
+    assert made.returncode == 0, made.stderr
     token = made.stdout.strip()
     cases = system.clients["review"]
     assert (await cases.get("/api/v1/cases")).status_code == 401
@@ -157,7 +157,7 @@ async def test_staff_tokens_and_roles(log_with_cases, nats_server: NatsServer) -
         f"/api/v1/cases/{'x'}/decision", json=DISCLOSE, headers={"Authorization": f"Bearer {token}"}
     )
     assert r.status_code == 403  # a registrar does not decide
-    bad = gongkai(nats_server, "users", "add", "x", "--role", "emperor")
+    bad = gongkai(nats_server, "users", "add", "x", "--role", "emperor", url=url)
     assert bad.returncode != 0 and "unknown role" in bad.stderr
 
 

@@ -50,7 +50,7 @@ from gongkai_shared.events import (
 )
 from gongkai_shared.eventstore import EventStore, StoredEvent, with_retries
 from gongkai_shared.runtime import run_migrations
-from tests.harness import SECRET, System, migrations_of
+from tests.harness import SECRET, System, ensure_staff, migrations_of
 from tests.servers import NatsServer, free_port
 
 pytestmark = pytest.mark.integration
@@ -125,6 +125,7 @@ class Replicas:
             **settings,
         )
         self.apps: list[Any] = []
+        self.staff: dict[str, set[Any]] = {}
         self.clients: list[httpx.AsyncClient] = []
         self.stack = AsyncExitStack()
 
@@ -139,7 +140,11 @@ class Replicas:
                 LifespanManager(app, startup_timeout=30, shutdown_timeout=30)
             )
             client = await self.stack.enter_async_context(
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app),
+                    base_url="http://test",
+                    event_hooks={"request": [self._ensure_staff]},
+                )
             )
             self.apps.append(app)
             self.clients.append(client)
@@ -156,6 +161,9 @@ class Replicas:
                 return
             assert loop.time() < end, f"projection at {positions}, stream at {last}"
             await asyncio.sleep(0.02)
+
+    async def _ensure_staff(self, request: httpx.Request) -> None:
+        await ensure_staff(request, self.nats, self.staff, self.apps)
 
     async def serve_http(self, replica: int) -> str:
         """Serve one replica on a loopback port (for a real command line client); its URL."""

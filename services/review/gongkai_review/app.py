@@ -11,6 +11,7 @@ from gongkai_shared.reactions import run_reactions
 from gongkai_shared.runtime import Runtime
 
 from .api import router
+from .staff_api import router as staff_router
 from .projection import CasesProjection
 from .settings import ReviewSettings
 from .subscribers import withdrawals
@@ -28,7 +29,7 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
         service="review",
         title="Gongkai review 依申请公开办理",
         settings=settings,
-        routers=[router],
+        routers=[router, staff_router],
         projections=lambda rt: [CasesProjection()],
         clock=clock,
         on_start=start_reactions,

@@ -11,3 +11,4 @@ class ReviewSettings(ServiceSettings):
     profile: str = "national-2019"  # the rule profile new cases run under (name or name@version)
     office_name: str = "本机关"  # signs the letters
     reconsideration_body: str = "本级人民政府"  # where reconsideration is applied for
+    session_hours: float = 8.0  # how long a signed-in staff member's session token lasts

@@ -1,0 +1,198 @@
+"""Staff accounts (工作人员账号): administrators add users, grant and revoke roles, disable
+accounts and set passwords; staff sign in with a password and get a session token.
+
+The accounts are events on ``foi.review.user-<id>.>`` (gongkai_shared.staff); every service
+projects them. Passwords are hashed with argon2id and never stored or logged in clear.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from gongkai_shared.auth import Role, TokenKind, issue_token
+from gongkai_shared.envelope import Actor
+from gongkai_shared.events import EventBody, make_event
+from gongkai_shared.eventstore import ConcurrencyConflict, StoredEvent, with_retries
+from gongkai_shared.runtime import Runtime
+from gongkai_shared.staff import (
+    StaffPasswordSet,
+    StaffRoleGranted,
+    StaffRoleRevoked,
+    StaffUser,
+    StaffUserAdded,
+    StaffUserDisabled,
+    aggregate_of,
+)
+from gongkai_shared.text import line, paragraph
+from gongkai_shared.web import staff
+
+router = APIRouter(prefix="/api/v1", tags=["staff 工作人员"])
+ADMIN = staff(Role.admin)
+HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
+Login = line(64, min_length=1)
+
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    login: Login = Field(description="登录名")
+    display_name: line(100, min_length=1) = Field(description="姓名")
+    roles: list[Role] = Field(min_length=1, max_length=len(Role))
+    department: line(100) | None = Field(default=None, description="所属部门（承办部门经办人）")
+    password: line(200, min_length=12) | None = None
+
+
+class Grant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Role
+
+
+class Disable(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: paragraph(500, min_length=2)
+
+
+class Password(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: line(200, min_length=12)
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: int = Field(default=30, ge=1, le=366)
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    login: Login
+    password: line(200, min_length=1)
+
+
+class Token(BaseModel):
+    token: str
+    user_id: str
+    expires_at: datetime
+
+
+def _rt(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+async def _append(
+    request: Request, user_id: str, body: EventBody, actor: Actor, *, new: bool = False
+) -> StoredEvent:
+    rt, aggregate = _rt(request), aggregate_of(user_id)
+
+    async def attempt() -> StoredEvent:
+        last = await rt.store.last_event(aggregate)
+        if new and last is not None:
+            raise HTTPException(409, "账号已存在 (the user exists)")
+        return await rt.store.append(make_event(body, aggregate_id=aggregate, actor=actor), rt.service,
+                                     last.seq if last else 0)  # fmt: skip
+
+    try:
+        stored = await with_retries(attempt)
+    except ConcurrencyConflict:
+        raise HTTPException(409, "账号正被他人修改，请重试 (the account changed concurrently)") from None
+    await rt.wait_for(stored.seq)  # the caller reads its own write
+    request.app.state.staff.invalidate(user_id)
+    return stored
+
+
+async def _user(request: Request, user_id: str) -> StaffUser:
+    user = await request.app.state.staff.get(user_id, fresh=True)
+    if user is None:
+        raise HTTPException(404, "账号不存在 (no such user)")
+    return user
+
+
+@router.post("/users", status_code=201, summary="添加工作人员账号（管理员）")
+async def add_user(body: NewUser, request: Request, actor: Actor = Depends(ADMIN)) -> dict:
+    directory = request.app.state.staff
+    if await directory.by_login(body.login) is not None:
+        raise HTTPException(409, f"登录名 {body.login} 已被使用 (login taken)")
+    user_id = str(uuid.uuid4())
+    added = StaffUserAdded(user_id=user_id, login=body.login, display_name=body.display_name,
+                           roles=sorted(set(body.roles)), department=body.department)  # fmt: skip
+    stored = await _append(request, user_id, added, actor, new=True)
+    if body.password:
+        stored = await _append(request, user_id, StaffPasswordSet(user_id=user_id, password_hash=HASHER.hash(body.password)),
+                               actor)  # fmt: skip
+    return {**(await _user(request, user_id)).describe(), "sequence": stored.seq}
+
+
+@router.get("/users", summary="工作人员账号列表（管理员、审计）")
+async def list_users(request: Request, _: Actor = Depends(staff(Role.admin, Role.auditor))) -> dict:
+    users = await request.app.state.staff.all()
+    return {"total": len(users), "items": [u.describe() for u in users]}
+
+
+@router.post("/users/{user_id}/roles", status_code=201, summary="授予角色（管理员）")
+async def grant(user_id: Login, body: Grant, request: Request, actor: Actor = Depends(ADMIN)) -> dict:
+    await _user(request, user_id)
+    stored = await _append(request, user_id, StaffRoleGranted(user_id=user_id, role=body.role), actor)
+    return {**(await _user(request, user_id)).describe(), "sequence": stored.seq}
+
+
+@router.delete("/users/{user_id}/roles/{role}", summary="撤销角色（管理员）")
+async def revoke(user_id: Login, role: Role, request: Request, actor: Actor = Depends(ADMIN)) -> dict:
+    user = await _user(request, user_id)
+    if role not in user.roles:
+        raise HTTPException(409, f"该账号没有角色 {role.value} (the user does not hold the role)")
+    stored = await _append(request, user_id, StaffRoleRevoked(user_id=user_id, role=role), actor)
+    return {**(await _user(request, user_id)).describe(), "sequence": stored.seq}
+
+
+@router.post(
+    "/users/{user_id}/disable", status_code=201, summary="停用账号（管理员）；其令牌一分钟内全部失效"
+)
+async def disable(user_id: Login, body: Disable, request: Request, actor: Actor = Depends(ADMIN)) -> dict:
+    user = await _user(request, user_id)
+    if user.disabled:
+        raise HTTPException(409, "账号已停用 (already disabled)")
+    stored = await _append(request, user_id, StaffUserDisabled(user_id=user_id, reason=body.reason), actor)
+    return {**(await _user(request, user_id)).describe(), "sequence": stored.seq}
+
+
+@router.post("/users/{user_id}/password", status_code=201, summary="设置密码（管理员）；此前的令牌失效")
+async def set_password(
+    user_id: Login, body: Password, request: Request, actor: Actor = Depends(ADMIN)
+) -> dict:
+    await _user(request, user_id)
+    event = StaffPasswordSet(user_id=user_id, password_hash=HASHER.hash(body.password))
+    stored = await _append(request, user_id, event, actor)
+    return {"user_id": user_id, "sequence": stored.seq}
+
+
+@router.post(
+    "/users/{user_id}/tokens", status_code=201, response_model=Token, summary="签发接口令牌（管理员）"
+)
+async def api_token(user_id: Login, body: TokenRequest, request: Request, _: Actor = Depends(ADMIN)) -> Token:
+    user = await _user(request, user_id)
+    if user.disabled:
+        raise HTTPException(409, "账号已停用 (disabled)")
+    ttl = timedelta(days=body.days)
+    token = issue_token(request.app.state.auth_secret, user_id, TokenKind.api, ttl)
+    return Token(token=token, user_id=user_id, expires_at=datetime.now(UTC) + ttl)
+
+
+@router.post("/auth/sign-in", response_model=Token, summary="工作人员登录：返回会话令牌")
+async def sign_in(body: SignIn, request: Request) -> Token:
+    user = await request.app.state.staff.by_login(body.login)
+    refused = HTTPException(401, "登录名或密码错误 (wrong login or password)")
+    if user is None or user.disabled or not user.password_hash:
+        HASHER.hash(body.password)  # as slow as a real check: timing tells nothing
+        raise refused
+    try:
+        HASHER.verify(user.password_hash, body.password)
+    except (VerificationError, InvalidHashError):
+        raise refused from None
+    hours = request.app.state.settings.session_hours
+    ttl = timedelta(hours=hours)
+    token = issue_token(request.app.state.auth_secret, user.user_id, TokenKind.session, ttl)
+    return Token(token=token, user_id=user.user_id, expires_at=datetime.now(UTC) + ttl)
