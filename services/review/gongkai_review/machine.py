@@ -103,7 +103,7 @@ def document() -> str:
     return f"""# The review workflow (依申请公开办理)
 
 Generated from `services/review/gongkai_review/machine.py`
-(`uv run python -m gongkai_review.machine > docs/review-workflow.md`);
+(`.venv/bin/python -m gongkai_review.machine > docs/review-workflow.md`);
 `tests/unit/test_review_workflow.py` fails if this page and the code disagree.
 
 ```mermaid
@@ -116,7 +116,7 @@ consultation started, once the last one is answered. Every command is
 `POST /api/v1/cases/{{case_id}}/<path>` (see the review service's OpenAPI); a command the state
 does not allow answers `409`, a wrong role `403`.
 
-| command | step | allowed in | leads to | roles (admin always) |
+| command | step | allowed in | leads to | roles (no role is implied: an administrator needs the role too) |
 |---|---|---|---|---|
 {commands}
 
