@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .auth import Role
 from .clock import Clock
+from .docs import install_docs
 from .envelope import Actor
 from .projection import Projection
 from .runtime import Runtime
@@ -52,11 +53,13 @@ def build_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, version="1", lifespan=lifespan)
+    # docs_url=None: FastAPI's /docs loads Swagger UI from a CDN; ours serves it locally (docs.py)
+    app = FastAPI(title=title, version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime, app.state.clock = runtime, clock or Clock()
     app.state.auth_secret = settings.auth_secret
     install_error_handlers(app)
     install_ops_routes(app, runtime.checks)
+    install_docs(app)
 
     @app.get(
         "/api/v1/status", tags=["operations 运维"], summary="projection positions, errors, parked events"
