@@ -1,6 +1,6 @@
 # Gongkai (政府信息公开): everyday commands. See docs/operations.md.
 #
-#   make up      start the whole system locally (nats-server, PostgreSQL, 4 services, gateway)
+#   make up      start the whole system locally (nats-server, PostgreSQL, 4 services, Caddy)
 #   make test    run the test suite (PYTEST_ARGS="-k intake -x" to narrow it)
 #   make bench   run the benchmark (tests/bench/run.py)
 #   make lint    ruff and import-linter

@@ -173,8 +173,8 @@ def postgres(data: Path) -> Iterator[str]:
     """A PostgreSQL server for the session, authenticated as the embedded runtime's is: SCRAM for
     every connection and a login role per service (gongkai_local.postgres). Yields a superuser DSN;
     each test's database gets the services' grants from ``grant_services``."""
-    from gongkai_local.gateway import SERVICES as NAMES
     from gongkai_local.postgres import service_role, start_postgres, stop_postgres
+    from gongkai_local.routes import SERVICES as NAMES
 
     roles = [service_role(s) for s in NAMES]
     if os.environ.get("GONGKAI_TEST_CONTAINERS") == "1":

@@ -13,7 +13,6 @@ from urllib.parse import quote
 import asyncpg
 import pytest
 
-from gongkai_local.gateway import SERVICES
 from gongkai_local.postgres import (
     DATABASE,
     SUPERUSER,
@@ -26,6 +25,7 @@ from gongkai_local.postgres import (
     stop_postgres,
     trusts,
 )
+from gongkai_local.routes import SERVICES
 from gongkai_local.secrets import secret_file
 from gongkai_shared.db import migrate
 from tests.harness import migrations_of

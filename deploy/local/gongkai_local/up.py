@@ -2,8 +2,12 @@
 
 Starts nats-server and PostgreSQL from wheels under ``GONGKAI_DATA_DIR`` (default ``./var``),
 migrates and starts the four services as separate processes, and serves them behind one URL
-(``http://127.0.0.1:$GONGKAI_PORT``, default 8000). Ctrl-C or SIGTERM stops everything it
-started, in reverse order. Starting again on the same folder keeps all data.
+with Caddy (``http://127.0.0.1:$GONGKAI_PORT``, default 8000; the operator endpoints on
+``http://127.0.0.1:$GONGKAI_OPS_PORT``, default the next port). Ctrl-C or SIGTERM stops
+everything it started, in reverse order. Starting again on the same folder keeps all data.
+
+``gongkai-up --print-ingress`` prints the Kubernetes Ingress generated from the same route table
+(deploy/k8s/ingress.yaml); ``--print-caddyfile`` prints a Caddyfile with example ports.
 """
 
 from __future__ import annotations
@@ -19,17 +23,16 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import uvicorn
-
 from gongkai_shared.access import ADMIN
 from gongkai_shared.installation import Installation
 from gongkai_shared.operator import admin_store, setup
 from gongkai_shared.trust import EventSigner
 
-from .gateway import SERVICES, Gateway
+from .caddy import Edge, start_caddy
 from .nats import Nats, start_nats
 from .postgres import Postgres, bootstrap, start_postgres, start_watchdog, stop_postgres
-from .procs import Child, StartupError, free_port, run_once, venv_bin, wait_http
+from .procs import Child, free_port, run_once, venv_bin, wait_http
+from .routes import SERVICES, caddyfile, human_size, ingress, max_body_from_env
 
 
 def say(message: str) -> None:
@@ -90,16 +93,17 @@ async def provision(url: str, install: Installation) -> list[str]:
 
 
 class Supervisor:
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, ops_port: int, max_body: int) -> None:
         self.data_dir = data_dir
         self.port = port
+        self.ops_port = ops_port
+        self.max_body = max_body
         self.logs = data_dir / "logs"
         self.nats: Nats | None = None
         self.pg: Postgres | None = None
         self.services: dict[str, Child] = {}
         self.backends: dict[str, str] = {}
-        self.gateway: uvicorn.Server | None = None
-        self.gateway_task: asyncio.Future[None] | None = None
+        self.edge: Edge | None = None
         self.pg_watchdog: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> None:
@@ -112,6 +116,7 @@ class Supervisor:
         # the gongkai CLI (audit, users, keys) finds this instance's NATS and URL here
         (self.data_dir / "nats_url").write_text(self.nats.url + "\n")
         (self.data_dir / "url").write_text(f"http://127.0.0.1:{self.port}\n")
+        (self.data_dir / "ops_url").write_text(f"http://127.0.0.1:{self.ops_port}\n")
         added = await provision(self.nats.url, install)
         say(f"stream FOI ready; services' signing keys registered ({len(added)} new)")
         self.pg_watchdog = start_watchdog(self.data_dir / "pg")
@@ -137,44 +142,29 @@ class Supervisor:
             await wait_http(child, [f"{base}/readyz", f"{base}/healthz"], within=60.0)
             self.backends[svc] = base
             say(f"{svc} ready on {base}")
-        await self._serve_gateway()
-
-    async def _serve_gateway(self) -> None:
-        config = uvicorn.Config(
-            Gateway(self.backends),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-            server_header=False,  # the backend's Server and Date headers pass through
-            date_header=False,
+        upstreams = {svc: base.removeprefix("http://") for svc, base in self.backends.items()}
+        self.edge = await start_caddy(
+            self.data_dir, self.port, self.ops_port, upstreams, self.logs, self.max_body
         )
-        self.gateway = _QuietServer(config)
-        task = asyncio.ensure_future(self.gateway.serve())
-        while not self.gateway.started:
-            if task.done():
-                task.result()
-                raise StartupError(f"gateway could not listen on 127.0.0.1:{self.port}")
-            await asyncio.sleep(0.05)
-        self.gateway_task = task
+        say(f"caddy ready (configuration {self.edge.config}, log {self.edge.child.log})")
 
     async def watch(self) -> int:
-        """Wait until a child or the gateway stops on its own; return the exit code."""
+        """Wait until a child stops on its own; return the exit code."""
         while True:
-            for child in [*self.services.values(), *([self.nats.child] if self.nats else [])]:
+            children = [
+                *self.services.values(),
+                *([self.nats.child] if self.nats else []),
+                *([self.edge.child] if self.edge else []),
+            ]
+            for child in children:
                 if child.exited is not None:
                     say(f"{child.name} exited with code {child.exited}; see {child.log}; stopping")
                     return 1
-            if self.gateway_task is not None and self.gateway_task.done():
-                say("gateway stopped; stopping")
-                return 1
             await asyncio.sleep(0.5)
 
     async def stop(self) -> None:
-        if self.gateway is not None and self.gateway_task is not None:
-            self.gateway.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.gateway_task, 10)
+        if self.edge is not None:  # first: no new request reaches a stopping service
+            await self.edge.child.stop(grace=10)
         await asyncio.gather(*(child.stop(grace=15) for child in self.services.values()))
         if self.nats is not None:
             await self.nats.child.stop(grace=15)
@@ -185,16 +175,8 @@ class Supervisor:
         say("stopped")
 
 
-class _QuietServer(uvicorn.Server):
-    """The supervisor handles signals itself; uvicorn must not install its own."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-async def run(data_dir: Path, port: int) -> int:
-    supervisor = Supervisor(data_dir, port)
+async def run(data_dir: Path, port: int, ops_port: int, max_body: int) -> int:
+    supervisor = Supervisor(data_dir, port, ops_port, max_body)
     main = asyncio.current_task()
     assert main is not None
     stopping = False
@@ -215,7 +197,10 @@ async def run(data_dir: Path, port: int) -> int:
         url = f"http://127.0.0.1:{port}"
         say(f"Gongkai is up: {url}  (政府信息公开)")
         say(f"  catalogue: {url}/api/v1/catalog   docs: {url}/intake/docs, /review/docs, ...")
-        say(f"  logs: {supervisor.logs}/  (nats.log, postgres.log, <service>.log)")
+        say(f"  applicants: {url}/apply, {url}/track   (request bodies up to {human_size(max_body)})")
+        ops = f"http://127.0.0.1:{ops_port}"
+        say(f"  operators (loopback only): {ops}/<service>/metrics, /readyz, /api/v1/status")
+        say(f"  logs: {supervisor.logs}/  (nats.log, postgres.log, caddy.log, <service>.log)")
         cli = venv_bin("gongkai")
         say(f"  administrator token: GONGKAI_DATA_DIR={data_dir} {cli} users add NAME --role admin")
         say("  Ctrl-C stops everything.")
@@ -232,11 +217,31 @@ async def run(data_dir: Path, port: int) -> int:
 
 
 def main() -> None:
+    args = sys.argv[1:]
+    try:
+        max_body = max_body_from_env()
+    except ValueError as e:
+        raise SystemExit(f"gongkai-up: GONGKAI_MAX_BODY: {e}") from None
+    if args == ["--print-ingress"]:
+        sys.stdout.write(ingress(max_body=max_body))
+        return
+    if args == ["--print-caddyfile"]:
+        example = {svc: f"127.0.0.1:{8101 + i}" for i, svc in enumerate(SERVICES)}
+        text = caddyfile(
+            port=8000, ops_port=8001, backends=example, site_dir=Path("var/edge"), max_body=max_body
+        )
+        sys.stdout.write(text)
+        return
+    if args:
+        raise SystemExit("usage: gongkai-up [--print-ingress | --print-caddyfile]")
     data_dir = Path(os.environ.get("GONGKAI_DATA_DIR", "./var")).resolve()
     port = int(os.environ.get("GONGKAI_PORT", "8000"))
+    ops_port = int(os.environ.get("GONGKAI_OPS_PORT") or port + 1)
+    if ops_port == port:
+        raise SystemExit("gongkai-up: GONGKAI_OPS_PORT must differ from GONGKAI_PORT")
     data_dir.mkdir(parents=True, exist_ok=True)
     with exclusive(data_dir):
-        code = asyncio.run(run(data_dir, port))
+        code = asyncio.run(run(data_dir, port, ops_port, max_body))
     sys.exit(code)
 
 
