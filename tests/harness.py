@@ -26,10 +26,13 @@ from tests.servers import NatsServer, service_dsn
 
 SECRET = "test-secret-" + "x" * 40
 TRACKING_SECRET = "test-tracking-" + "y" * 40
+HANDLERS_DEPARTMENT = "办公室"  # the department of a handler a test names
 STAFF_TOKENS: dict[str, tuple[str, Role]] = {}  # token -> (the staff member's name, the role asked)
 
 
-async def ensure_staff(request: httpx.Request, nats: NatsServer, known: dict[str, set[Role]], apps: Any) -> None:
+async def ensure_staff(
+    request: httpx.Request, nats: NatsServer, known: dict[str, set[Role]], apps: Any
+) -> None:
     """Before a request: the staff member its token names exists and holds the role the test
     asked for, and every running app's staff projection has applied that (an httpx hook)."""
     token = request.headers.get("authorization", "").removeprefix("Bearer ")
@@ -65,12 +68,16 @@ async def add_staff(store: EventStore, name: str, roles: set[Role], *, known: bo
     """Add the account (or grant it more roles) as an administrator would, through the log."""
     user_id, admin = staff_id(name), Actor(id="operator", role="admin")
     aggregate = aggregate_of(user_id)
-    bodies = [StaffUserAdded(user_id=user_id, login=name, display_name=name, roles=sorted(roles))] if not known else [
-        StaffRoleGranted(user_id=user_id, role=r) for r in sorted(roles)
-    ]
+    department = HANDLERS_DEPARTMENT if Role.handler in roles else None
+    added = StaffUserAdded(
+        user_id=user_id, login=name, display_name=name, roles=sorted(roles), department=department
+    )
+    bodies = [added] if not known else [StaffRoleGranted(user_id=user_id, role=r) for r in sorted(roles)]
     for body in bodies:
         last = await store.last_event(aggregate)
-        await store.append(make_event(body, aggregate_id=aggregate, actor=admin), "review", last.seq if last else 0)
+        await store.append(
+            make_event(body, aggregate_id=aggregate, actor=admin), "review", last.seq if last else 0
+        )
 
 
 def _service(name: str) -> tuple[Any, Any]:
@@ -146,7 +153,9 @@ class System:
         from tests.servers import free_port
 
         port = free_port()
-        config = uvicorn.Config(self.apps[service], host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+        config = uvicorn.Config(
+            self.apps[service], host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        )
         server = uvicorn.Server(config)
         task = asyncio.ensure_future(server.serve())
 

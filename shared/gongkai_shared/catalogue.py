@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from .envelope import Envelope
+from . import staff, trust  # noqa: F401 — their event types register themselves in REGISTRY
 from .events import REGISTRY
 
 

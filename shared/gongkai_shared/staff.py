@@ -77,6 +77,20 @@ class StaffPasswordSet(EventBody):
     password_hash: line(200, min_length=1)
 
 
+@event("personal-data-viewed", context="review")
+class PersonalDataViewed(EventBody):
+    """A staff member was shown a case's applicant contact and identity details (查阅个人信息)."""
+
+    case_id: line(200, min_length=1)
+    user_id: line(64, min_length=1)
+    role: Role
+
+
+def reads_aggregate(case_id: str) -> str:
+    """Reads of one case's personal data: their own aggregate, so a read never races a command."""
+    return f"reads-{case_id}"
+
+
 def aggregate_of(user_id: str) -> str:
     return f"user-{user_id}"
 

@@ -141,3 +141,44 @@ async def test_every_command_is_open_to_exactly_the_roles_of_the_workflow_table(
             if (r.status_code in (401, 403)) == allowed or (not allowed and r.status_code != 403):
                 wrong.append((transition.command, role.value, r.status_code))
     assert wrong == []
+
+
+async def test_a_handler_sees_and_acts_only_on_their_departments_cases_with_details_masked(
+    system: System,
+) -> None:
+    education = await api_token(system, await add_user(system, "jy", Role.handler, department="教育处"))
+    finance = await api_token(system, await add_user(system, "cw", Role.handler, department="财务处"))
+    reviewer = await add_user(system, "sh", Role.reviewer)
+    case = await apply(system)
+    url = f"/api/v1/cases/{case['case_id']}"
+    review = system.clients["review"]
+    assert (
+        await review.post(f"{url}/register", json={}, headers=System.token("registrar"))
+    ).status_code == 201
+    assigned = await review.post(
+        f"{url}/assign", json={"departments": ["教育处"]}, headers=System.token("registrar")
+    )
+    assert assigned.status_code == 201, assigned.text
+
+    after = {"min_seq": assigned.json()["sequence"]}  # read what was just written
+    queue = (await review.get("/api/v1/cases", params=after, headers=education)).json()["items"]
+    assert [c["case_id"] for c in queue] == [case["case_id"]]
+    seen = (await review.get(url, headers=education)).json()
+    received = next(t for t in seen["trail"] if t["event"] == "request-received")
+    assert received["data"]["applicant"]["contact"] == "***"
+    feedback = {"department": "教育处", "holds_information": True, "summary": "本处保存该信息"}
+    assert (await review.post(f"{url}/feedback", json=feedback, headers=education)).status_code == 201
+    other = {**feedback, "department": "财务处"}
+    assert (await review.post(f"{url}/feedback", json=other, headers=education)).status_code == 403
+
+    assert (await review.get("/api/v1/cases", headers=finance)).json()["items"] == []
+    assert (await review.get(url, headers=finance)).status_code == 403
+    assert (await review.post(f"{url}/feedback", json=other, headers=finance)).status_code == 403
+
+    # the reviewer sees the details, and that read is recorded for the auditors; handlers' are not
+    full = (await review.get(url, headers=await api_token(system, reviewer))).json()
+    received = next(t for t in full["trail"] if t["event"] == "request-received")
+    assert received["data"]["applicant"]["contact"]["email"] == "lisi@example.edu.cn"
+    await system.settle()
+    reads = (await review.get(f"{url}/personal-data-reads", headers=System.token("auditor"))).json()["reads"]
+    assert [(r["user_id"], r["role"]) for r in reads] == [(reviewer["user_id"], "reviewer")]

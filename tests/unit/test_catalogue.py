@@ -11,7 +11,7 @@ DOC = Path(__file__).parents[2] / "docs" / "events" / "asyncapi.json"
 
 def test_committed_catalogue_matches_the_code() -> None:
     assert DOC.read_text(encoding="utf-8") == asyncapi_json(), (
-        "regenerate: uv run gongkai events asyncapi > docs/events/asyncapi.json"
+        "regenerate: .venv/bin/gongkai events asyncapi > docs/events/asyncapi.json"
     )
 
 

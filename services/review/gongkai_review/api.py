@@ -20,6 +20,7 @@ from gongkai_shared.web import staff
 from . import queries
 from .domain import COMMANDS, CaseNotFound, Context, decide
 from .machine import BY_COMMAND, STATES
+from .scope import check_department, handler_department, masked, record_read
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 案件"])
 READERS = staff(Role.registrar, Role.handler, Role.reviewer, Role.approver, Role.auditor)
@@ -46,10 +47,10 @@ def _rt(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-@router.get("", summary="案件队列")
+@router.get("", summary="案件队列（经办人只见本部门的案件）")
 async def list_cases(
     request: Request,
-    _: Actor = Depends(READERS),
+    actor: Actor = Depends(READERS),
     status: Literal[STATES] | None = None,  # type: ignore[valid-type]
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
@@ -57,19 +58,38 @@ async def list_cases(
 ) -> dict:
     rt = _rt(request)
     await rt.wait_for(min_seq)
-    return {"items": await queries.list_cases(rt.pool, status, limit, offset)}
+    department = handler_department(request, actor)
+    return {"items": await queries.list_cases(rt.pool, status, limit, offset, department)}
 
 
-@router.get("/{case_id}", summary="案件详情：状态、待办步骤、规则、决定过程")
+@router.get("/{case_id}", summary="案件详情：状态、待办步骤、规则、决定过程（查阅个人信息留痕）")
 async def get_case(
-    case_id: CaseId, request: Request, _: Actor = Depends(READERS), min_seq: int | None = Query(None, ge=0)
+    case_id: CaseId,
+    request: Request,
+    actor: Actor = Depends(READERS),
+    min_seq: int | None = Query(None, ge=0),
 ) -> dict:
     rt = _rt(request)
     await rt.wait_for(min_seq)
     found = await queries.get_case(rt.pool, case_id)
     if found is None:
         raise HTTPException(404, "案件不存在 (no such case)")
+    department = handler_department(request, actor)
+    if department is not None:
+        check_department(department, found["state"]["departments"])
+        return masked(found)
+    await record_read(rt, actor, case_id)  # the read is in the log before the data leaves
     return found
+
+
+@router.get("/{case_id}/personal-data-reads", summary="查阅个人信息记录（审计）")
+async def personal_data_reads(
+    case_id: CaseId, request: Request, _: Actor = Depends(staff(Role.auditor))
+) -> dict:
+    rows = await _rt(request).pool.fetch(
+        "SELECT seq, user_id, role, at FROM personal_data_reads WHERE case_id = $1 ORDER BY seq", case_id
+    )
+    return {"case_id": case_id, "reads": [{**dict(r), "at": r["at"].isoformat()} for r in rows]}
 
 
 async def run_command(request: Request, case_id: str, cmd: BaseModel, actor: Actor) -> CommandResult:
@@ -77,6 +97,13 @@ async def run_command(request: Request, case_id: str, cmd: BaseModel, actor: Act
     settings, clock = request.app.state.settings, request.app.state.clock
     calendar = request.app.state.calendar
     registering = type(cmd).__name__ == "Register"
+    department = handler_department(request, actor)
+    if department is not None:  # a handler acts for their own department, on its cases only
+        state, _ = await queries.load_case(rt.pool, case_id)
+        if state is not None:  # an unknown case is answered 404 by the decision, as for anyone
+            check_department(department, state.departments)
+        if getattr(cmd, "department", department) != department:
+            raise HTTPException(403, "只能为本部门反馈 (feedback only for your own department)")
 
     async def load() -> tuple[tuple[Any, Context], int]:
         """The case's state with what the decision may know besides it (fresh on each retry)."""

@@ -11,9 +11,9 @@ from gongkai_shared.reactions import run_reactions
 from gongkai_shared.runtime import Runtime
 
 from .api import router
-from .staff_api import router as staff_router
 from .projection import CasesProjection
 from .settings import ReviewSettings
+from .staff_api import router as staff_router
 from .subscribers import withdrawals
 
 

@@ -52,6 +52,14 @@ class CasesProjection:
             else:  # a second receipt for a case already known: the first stands
                 await conn.execute("UPDATE cases SET last_seq=$2 WHERE case_id=$1", state.case_id, event.seq)
             return
+        if event.name == "personal-data-viewed":  # for auditors: who saw whose details, when
+            d = env.data
+            await conn.execute(
+                "INSERT INTO personal_data_reads(seq, case_id, user_id, role, at) VALUES ($1,$2,$3,$4,$5)"
+                " ON CONFLICT DO NOTHING",
+                event.seq, d["case_id"], d["user_id"], d["role"], env.time,
+            )  # fmt: skip
+            return
         if event.name == "published":  # a catalogue item: its case's trail shows it
             case_id = env.data.get("source_case_id")
             if case_id and await conn.fetchval("SELECT 1 FROM cases WHERE case_id=$1", case_id):
@@ -64,7 +72,7 @@ class CasesProjection:
         state = evolve(before, env)
         await conn.execute(
             "UPDATE cases SET last_seq=$2, state=$3, status=$4, profile=$5, received_on=$6,"
-            " outcome=COALESCE($7, outcome) WHERE case_id=$1",
+            " outcome=COALESCE($7, outcome), departments=$8 WHERE case_id=$1",
             state.case_id,
             event.seq,
             state.model_dump_json(),
@@ -72,6 +80,7 @@ class CasesProjection:
             state.profile,
             state.received_on,
             state.outcome_code,
+            list(state.departments),
         )
         if event.name in ("review-approved", "decision-recorded"):
             d = env.data

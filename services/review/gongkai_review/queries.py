@@ -29,13 +29,17 @@ def _row(r: asyncpg.Record) -> dict[str, Any]:
     return d
 
 
-async def list_cases(pool: asyncpg.Pool, status: str | None, limit: int, offset: int) -> list[dict]:
+async def list_cases(
+    pool: asyncpg.Pool, status: str | None, limit: int, offset: int, department: str | None = None
+) -> list[dict]:
     rows = await pool.fetch(
         f"SELECT {_COLUMNS} FROM cases WHERE ($1::text IS NULL OR status = $1)"
+        " AND ($4::text IS NULL OR $4 = ANY(departments))"
         " ORDER BY received_on, case_id LIMIT $2 OFFSET $3",
         status,
         limit,
         offset,
+        department,
     )
     return [_row(r) for r in rows]
 

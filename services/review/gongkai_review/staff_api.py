@@ -121,8 +121,8 @@ async def add_user(body: NewUser, request: Request, actor: Actor = Depends(ADMIN
                            roles=sorted(set(body.roles)), department=body.department)  # fmt: skip
     stored = await _append(request, user_id, added, actor, new=True)
     if body.password:
-        stored = await _append(request, user_id, StaffPasswordSet(user_id=user_id, password_hash=HASHER.hash(body.password)),
-                               actor)  # fmt: skip
+        hashed = StaffPasswordSet(user_id=user_id, password_hash=HASHER.hash(body.password))
+        stored = await _append(request, user_id, hashed, actor)
     return {**(await _user(request, user_id)).describe(), "sequence": stored.seq}
 
 
