@@ -182,3 +182,16 @@ async def test_a_handler_sees_and_acts_only_on_their_departments_cases_with_deta
     await system.settle()
     reads = (await review.get(f"{url}/personal-data-reads", headers=System.token("auditor"))).json()["reads"]
     assert [(r["user_id"], r["role"]) for r in reads] == [(reviewer["user_id"], "reviewer")]
+
+
+async def test_the_sign_in_page_in_chinese(system: System) -> None:
+    await add_user(system, "zhao", Role.registrar, name="赵登记", password="a long enough password")
+    review = system.clients["review"]
+    page = await review.get("/staff/sign-in")
+    assert page.status_code == 200 and "工作人员登录" in page.text and 'lang="zh-CN"' in page.text
+    wrong = await review.post("/staff/sign-in", data={"login": "zhao", "password": "nope"})
+    assert wrong.status_code == 401 and "登录名或密码错误" in wrong.text
+    ok = await review.post("/staff/sign-in", data={"login": "zhao", "password": "a long enough password"})
+    assert ok.status_code == 200 and "登录成功：赵登记" in ok.text
+    token = ok.text.split('class="token">')[1].split("<")[0]
+    assert (await review.get("/api/v1/cases", headers=bearer(token))).status_code == 200

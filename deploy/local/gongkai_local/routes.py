@@ -46,6 +46,7 @@ PUBLIC: tuple[Route, ...] = (
     Route("/api/v1/cases", "review"),
     Route("/api/v1/auth", "review"),  # staff sign-in
     Route("/api/v1/users", "review"),  # staff accounts (administrators)
+    Route("/staff", "review"),  # the staff sign-in page
     Route("/api/v1/catalog", "publishing"),
     Route("/api/v1/deadlines", "notify"),
     Route("/api/v1/calendar", "notify"),

@@ -13,6 +13,7 @@ from gongkai_shared.runtime import Runtime
 from .api import router
 from .projection import CasesProjection
 from .settings import ReviewSettings
+from .staff_api import pages as staff_pages
 from .staff_api import router as staff_router
 from .subscribers import withdrawals
 
@@ -29,7 +30,7 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
         service="review",
         title="Gongkai review 依申请公开办理",
         settings=settings,
-        routers=[router, staff_router],
+        routers=[router, staff_router, staff_pages],
         projections=lambda rt: [CasesProjection()],
         clock=clock,
         on_start=start_reactions,

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gongkai_shared.auth import Role, TokenKind, issue_token
+from gongkai_shared.clock import OFFICE_TZ
 from gongkai_shared.envelope import Actor
 from gongkai_shared.events import EventBody, make_event
 from gongkai_shared.eventstore import ConcurrencyConflict, StoredEvent, with_retries
@@ -183,16 +187,54 @@ async def api_token(user_id: Login, body: TokenRequest, request: Request, _: Act
 
 @router.post("/auth/sign-in", response_model=Token, summary="工作人员登录：返回会话令牌")
 async def sign_in(body: SignIn, request: Request) -> Token:
-    user = await request.app.state.staff.by_login(body.login)
+    return await _session(request, body.login, body.password)
+
+
+async def _session(request: Request, login: str, password: str) -> Token:
+    """A session token for the right password; one answer for every wrong login or password."""
+    user = await request.app.state.staff.by_login(login)
     refused = HTTPException(401, "登录名或密码错误 (wrong login or password)")
     if user is None or user.disabled or not user.password_hash:
-        HASHER.hash(body.password)  # as slow as a real check: timing tells nothing
+        HASHER.hash(password)  # as slow as a real check: timing tells nothing
         raise refused
     try:
-        HASHER.verify(user.password_hash, body.password)
+        HASHER.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         raise refused from None
     hours = request.app.state.settings.session_hours
     ttl = timedelta(hours=hours)
     token = issue_token(request.app.state.auth_secret, user.user_id, TokenKind.session, ttl)
     return Token(token=token, user_id=user.user_id, expires_at=datetime.now(UTC) + ttl)
+
+
+# --- the sign-in page (Simplified Chinese) ------------------------------------------------------
+
+pages = APIRouter(prefix="/staff", include_in_schema=False)
+_env = Environment(loader=PackageLoader("gongkai_review", "templates/pages"), autoescape=select_autoescape())
+
+
+def _page(status: int = 200, **values: Any) -> HTMLResponse:
+    html = _env.get_template("sign_in.html").render({"token": None, "error": None, "login": "", **values})
+    return HTMLResponse(html, status)
+
+
+@pages.get("/sign-in")
+async def sign_in_page() -> HTMLResponse:
+    return _page()
+
+
+@pages.post("/sign-in")
+async def sign_in_form(request: Request) -> HTMLResponse:
+    form = await request.form()
+    login, password = str(form.get("login", "")).strip(), str(form.get("password", ""))
+    try:
+        SignIn(login=login, password=password)
+    except ValidationError:
+        return _page(422, login="", error="请填写登录名和密码（不含控制字符）。")
+    try:
+        token = await _session(request, login, password)
+    except HTTPException:
+        return _page(401, login=login, error="登录名或密码错误。")
+    user = await request.app.state.staff.get(token.user_id)
+    local = token.expires_at.astimezone(OFFICE_TZ).strftime("%Y-%m-%d %H:%M")
+    return _page(token=token.token, display_name=user.display_name if user else login, expires_at=local)
