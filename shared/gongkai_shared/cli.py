@@ -5,7 +5,10 @@
     gongkai stream create [--replicas N]   create the FOI stream or restore its settings (admin)
     gongkai keys list|register|revoke|rotate
                                            the services' event-signing keys, in the log
+    gongkai keys generate SERVICE|root     print a new signing key and its verifier key
     gongkai agencies add NAME              NATS credentials and a durable consumer for an agency
+    gongkai nats helm-values [--agency NAME ...]
+                                           the NATS accounts as Helm values (Kubernetes)
     gongkai audit history CASE_ID          the case's events, in log order, from the stream
     gongkai audit export FILE              the whole log as JSON lines (exact bytes), + checkpoint
     gongkai audit verify [--from FILE] [--checkpoint NOTE --key VKEY]
@@ -28,14 +31,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .access import ADMIN, AUDITOR, SERVICES, agency_durable, agency_user, check_agency_name
+from .access import ADMIN, AUDITOR, NATS_SECRET, SERVICES, agency_durable, agency_user, check_agency_name
 from .audit import Record, check_checkpoint, read_export, verify_export, verify_records, write_export
 from .auth import Role, operator_token
 from .checkpoint import CheckpointError, Signer
 from .checkpoint import verify as verify_checkpoint
 from .eventstore import EventStore, connect
 from .installation import Installation
-from .settings import CliSettings
+from .settings import CliSettings, weak_secret
 from .trust import TRUST, EventSigner, key_ref, load_ring, register_key, revoke_key
 
 
@@ -58,6 +61,10 @@ def _secret(settings: CliSettings) -> str:
 
 def _password(settings: CliSettings, user: str) -> str:
     if settings.nats_password:
+        # outside the embedded runtime the password comes from a Secret: a placeholder left in
+        # it would also be what the broker accepts, so it is refused here as the services do
+        if problem := weak_secret(settings.nats_password):
+            raise CliError(f"GONGKAI_NATS_PASSWORD {problem} (docs/security.md)")
         return settings.nats_password
     path = _install(settings).dir / f"nats-{user}.password"
     if not path.exists():
@@ -316,9 +323,10 @@ async def setup(settings: CliSettings, keys: list[str], replicas: int) -> int:
         if missing:
             raise CliError(f"no signing key for {', '.join(missing)}: give --key SERVICE=VKEY")
         vkeys = {s: Signer.from_skey(install.signing_key(s)).vkey() for s in SERVICES}
+    root_vkey = _checked_root_vkey(settings)
     store = await _admin(settings)
     try:
-        added = await run_setup(store, _root(settings).vkey(), vkeys, [], replicas)
+        added = await run_setup(store, root_vkey, vkeys, [], replicas)
     finally:
         await store.nc.close()
     print(
@@ -332,7 +340,23 @@ def _pair(text: str) -> tuple[str, str]:
     service, sep, vkey = text.partition("=")
     if not sep or service not in SERVICES:
         raise CliError(f"--key {text!r}: expected SERVICE=VKEY with SERVICE one of {', '.join(SERVICES)}")
+    try:
+        key_ref(vkey)  # a placeholder left in the ConfigMap is named before anything is written
+    except CheckpointError as e:
+        raise CliError(f"--key {service}=…: not a verifier key ({e}); see gongkai keys generate") from None
     return service, vkey
+
+
+def _checked_root_vkey(settings: CliSettings) -> str:
+    """The root key's verifier key, which must be GONGKAI_ROOT_KEY when that is set too: services
+    trusting another root would refuse every key registered here."""
+    vkey = _root(settings).vkey()
+    if settings.root_key and settings.root_key.strip() != vkey:
+        raise CliError(
+            "GONGKAI_ROOT_KEY is not the verifier key of GONGKAI_ROOT_SIGNING_KEY: the services would"
+            f" not trust what this registers; the root signing key's verifier key is {vkey}"
+        )
+    return vkey
 
 
 async def stream_create(settings: CliSettings, replicas: int) -> int:
@@ -406,7 +430,11 @@ async def keys_rotate(settings: CliSettings, service: str) -> int:
 
 
 async def agencies_add(settings: CliSettings, name: str) -> int:
-    """Credentials for another agency (read-only, public events) and its durable consumer."""
+    """Credentials for another agency (read-only, public events) and its durable consumer.
+
+    On the embedded runtime the password is generated into the data folder and nats-server
+    reloads its accounts. Elsewhere (Kubernetes) the broker's accounts come from the Helm values
+    and the password from the Secret gongkai-nats, so only the consumer is created here."""
     from .operator import ensure_agency_consumer
 
     try:
@@ -414,14 +442,23 @@ async def agencies_add(settings: CliSettings, name: str) -> int:
     except ValueError as e:
         raise CliError(str(e)) from None
     install = _install(settings)
-    password = install.add_agency(name)
-    _reload_embedded_nats(install)
+    embedded = (install.data_dir / "nats-server.conf").exists()
+    password = install.add_agency(name) if embedded else None
+    if embedded:
+        _reload_embedded_nats(install)
     store = await _store(settings, ADMIN)
     try:
         await ensure_agency_consumer(store, name)
     finally:
         await store.nc.close()
-    print(f"agency {name}: NATS user {agency_user(name)}, password {password}")
+    if password is not None:
+        print(f"agency {name}: NATS user {agency_user(name)}, password {password}")
+    else:
+        print(
+            f"agency {name}: NATS user {agency_user(name)}; its password is key {agency_user(name)} of"
+            f" Secret {NATS_SECRET}, and the user exists once the accounts are rendered with"
+            f" `gongkai nats helm-values --agency {name} …` and applied with `helm upgrade`"
+        )
     print(
         f"  durable consumer {agency_durable(name)} on stream {settings.stream}:"
         " the public events, from the first"
@@ -447,6 +484,42 @@ def _reload_embedded_nats(install: Installation) -> None:
             os.kill(int(pid.read_text().strip()), signal.SIGHUP)
         except (ValueError, ProcessLookupError):
             pass  # not running: it reads the new configuration when it starts
+
+
+def keys_generate(name: str) -> int:
+    """A new Ed25519 key for a service (or the root): the signing key on the first line, its
+    verifier key on the second, where each goes on stderr. Nothing is registered."""
+    from .installation import signing_key_name
+
+    if name not in (*SERVICES, "root"):
+        raise CliError(f"unknown service {name!r}; one of {', '.join(SERVICES)} or root")
+    signer = Signer.generate(signing_key_name(name))
+    print(signer.skey())
+    print(signer.vkey())
+    if name == "root":
+        where = (
+            "line 1: the root signing key (secret: Secret gongkai-root, GONGKAI_ROOT_SIGNING_KEY; keep"
+            " it offline); line 2: its verifier key (public: GONGKAI_ROOT_KEY in ConfigMap gongkai-config)"
+        )
+    else:
+        where = (
+            f"line 1: {name}'s signing key (secret: Secret gongkai-signing, key {name});"
+            f" line 2: its verifier key (public: ConfigMap gongkai-verifier-keys, key {name}),"
+            f" registered by gongkai setup --key {name}=VKEY or gongkai keys register {name} VKEY"
+        )
+    print(where, file=sys.stderr)
+    return 0
+
+
+def nats_helm_values(agencies: list[str]) -> int:
+    """The NATS accounts for the official Helm chart, passwords as references to Secret gongkai-nats."""
+    from .access import helm_values
+
+    try:
+        sys.stdout.write(helm_values(agencies))
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    return 0
 
 
 def read_calendar_file(path: Path) -> dict:
@@ -647,6 +720,14 @@ def main(argv: list[str] | None = None) -> int:
     keys.add_parser("rotate", help="embedded runtime: a new key for a service, registered").add_argument(
         "service"
     )
+    keys.add_parser("generate", help="print a new signing key and its verifier key").add_argument(
+        "name", help="a service, or root"
+    )
+    nats_cmd = sub.add_parser("nats", help="the broker's configuration").add_subparsers(
+        dest="cmd", required=True
+    )
+    hv = nats_cmd.add_parser("helm-values", help="the NATS accounts as values for the official Helm chart")
+    hv.add_argument("--agency", action="append", default=[], metavar="NAME", help="an agency (repeat)")
     agencies = sub.add_parser("agencies", help="other agencies").add_subparsers(dest="cmd", required=True)
     agencies.add_parser("add", help="credentials and a durable consumer of the public events").add_argument(
         "name"
@@ -658,6 +739,10 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(setup(settings, args.key, args.replicas))
         if args.group == "stream":
             return asyncio.run(stream_create(settings, args.replicas))
+        if args.group == "keys" and args.cmd == "generate":
+            return keys_generate(args.name)
+        if args.group == "nats":
+            return nats_helm_values(args.agency)
         if args.group == "keys":
             return asyncio.run(
                 {

@@ -66,7 +66,10 @@ class Runtime:
                 raise StartupRefused(f"{name} {problem}: generate one (docs/security.md)")
         if not self.settings.root_key:
             raise StartupRefused("GONGKAI_ROOT_KEY (the operator's root verifier key) is not set")
-        self.keyring = KeyRing(self.settings.root_key)
+        try:
+            self.keyring = KeyRing(self.settings.root_key)
+        except ValueError as e:  # a placeholder left in the ConfigMap: say so, no traceback
+            raise StartupRefused(f"GONGKAI_ROOT_KEY: {e}") from None
         user = self.settings.nats_user or self.service
         nc = await connect(
             self.settings.nats_url, f"gongkai-{self.service}", user=user, password=self.settings.nats_password

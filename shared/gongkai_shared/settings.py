@@ -40,8 +40,12 @@ class ServiceSettings(BaseSettings):
     log_level: str = "info"
 
     def secrets_to_check(self) -> dict[str, str]:
-        """The secrets that must be real before the service starts (by environment variable)."""
-        return {"GONGKAI_AUTH_SECRET": self.auth_secret}
+        """The secrets that must be real before the service starts (by environment variable).
+
+        The NATS password is one: outside the embedded runtime the broker takes it from the same
+        Secret, so a placeholder left there would be accepted by both."""
+        prefix = self.model_config.get("env_prefix", "")
+        return {"GONGKAI_AUTH_SECRET": self.auth_secret, f"{prefix}NATS_PASSWORD": self.nats_password}
 
 
 def weak_secret(value: str) -> str | None:
