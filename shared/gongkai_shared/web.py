@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable
+from http import HTTPStatus
+from typing import Any
 
 import structlog
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -10,12 +13,27 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .auth import OPERATOR, InvalidToken, Role, TokenKind, verify_token
 from .envelope import Actor
 
 log = structlog.get_logger(__name__)
 _bearer = HTTPBearer(auto_error=False)
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="the failing field as a dotted path (body: the whole request)")
+    message: str = Field(description="中文 (English)")
+
+
+class ErrorBody(BaseModel):
+    """The one error format of every service: ``{"status", "message", "errors"}``."""
+
+    status: int = Field(description="the HTTP status, repeated")
+    message: str = Field(description="what went wrong, in Chinese with an English gloss: 中文 (English)")
+    errors: list[FieldError] | None = Field(None, description="each failing field (400, 422)")
 
 
 def error_body(status: int, message: str, errors: list[dict] | None = None) -> dict:
@@ -25,21 +43,106 @@ def error_body(status: int, message: str, errors: list[dict] | None = None) -> d
     return body
 
 
+# the framework's own errors, said in Chinese; the English gloss is the HTTP phrase in lower case
+STATUS_ZH = {
+    400: "请求格式错误", 401: "需要登录", 403: "无权执行此操作", 404: "未找到", 405: "不支持该请求方法",
+    406: "无法提供所要求的格式", 409: "与当前状态冲突", 411: "缺少请求长度", 413: "请求内容过大",
+    415: "不支持的内容类型", 422: "请求内容不符合要求", 429: "请求过于频繁，请稍后再试", 500: "内部错误",
+    502: "上游服务无响应", 503: "服务暂不可用",
+}  # fmt: skip
+ERROR_DESCRIPTIONS = {
+    400: "请求体无法解析 (the body cannot be parsed)", 401: "需要登录 (missing or invalid token)",
+    403: "角色无权执行此操作 (forbidden)", 404: "未找到 (not found)", 409: "与当前状态冲突 (conflict)",
+    413: "请求内容超过入口的大小限制 (body over the edge's limit, GONGKAI_MAX_BODY)",
+    422: "请求内容不符合要求，逐项说明 (invalid request, each field named)",
+    429: "请求过于频繁，Retry-After 秒后再试 (too many requests; retry after Retry-After seconds)",
+}  # fmt: skip
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _in_chinese(status: int, detail: Any) -> str:
+    """Our own messages are already ``中文 (English)``; the framework's are English phrases."""
+    if isinstance(detail, str) and _CJK.search(detail):
+        return detail
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "error"
+    english = detail if isinstance(detail, str) and detail and detail != phrase else phrase.lower()
+    return f"{STATUS_ZH.get(status, '请求未能完成')} ({english})"
+
+
+def field_message(err: dict) -> str:
+    """A validation error of one field in Chinese, with pydantic's English as the gloss."""
+    kind, ctx, msg = err.get("type", ""), err.get("ctx") or {}, str(err.get("msg", ""))
+    msg = msg.removeprefix("Value error, ")
+    if _CJK.search(msg):
+        return msg  # our own validators speak Chinese already
+    if kind == "missing":
+        zh = "必须填写"
+    elif kind == "extra_forbidden":
+        zh = "不接受此字段"
+    elif kind == "string_too_short":
+        zh = f"至少 {ctx.get('min_length')} 个字符"
+    elif kind == "string_too_long":
+        zh = f"不得超过 {ctx.get('max_length')} 个字符"
+    elif kind == "string_pattern_mismatch":
+        zh = "格式不正确"
+    elif kind in ("enum", "literal_error"):
+        zh = "取值不在允许范围内"
+    elif kind.startswith(("int_", "float_", "decimal_", "bool_", "string_type", "list_", "dict_", "model_")):
+        zh = "类型或格式不正确"
+    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        zh = "数值超出范围"
+    elif kind.startswith(("date_", "datetime_", "time_")):
+        zh = "日期或时间不正确"
+    elif kind in ("too_short", "too_long"):
+        zh = "条目数量不符合要求"
+    elif err.get("loc", ())[-1:] == ("email",):
+        zh = "电子邮箱格式不正确"
+    else:
+        zh = "填写不正确"
+    return f"{zh} ({msg})"
+
+
+def _field(err: dict) -> str:
+    loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+    return ".".join(loc) or "body"
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of an operation's errors, each with the error schema."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        out[code] = {"model": ErrorBody, "description": ERROR_DESCRIPTIONS.get(code, _in_chinese(code, None))}
+        if code == 429:
+            out[code]["headers"] = {
+                "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}
+            }
+    return out
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """422 bodies name each failing field as a dotted path; no stack trace ever reaches a user."""
+    """Every error in the one format, the framework's own included (an unknown route 404, a wrong
+    method 405, a body it cannot parse 400); 422 bodies name each failing field as a dotted path
+    (a malformed JSON body: ``body``); no stack trace ever reaches a user."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for err in exc.errors():
-            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-            errors.append({"field": ".".join(loc) or "body", "message": err.get("msg", "")})
+            if err.get("type") == "json_invalid":  # not JSON at all: the body, not a field (its loc
+                where = (err.get("ctx") or {}).get("error", "")  # is a character position)
+                message = f"请求体不是有效的 JSON (malformed JSON body{': ' + where if where else ''})"
+                errors.append({"field": "body", "message": message})
+            else:
+                errors.append({"field": _field(err), "message": field_message(err)})
         return JSONResponse(error_body(422, "请求内容不符合要求 (invalid request)", errors), 422)
 
-    @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else "error"
-        return JSONResponse(error_body(exc.status_code, detail), exc.status_code, headers=exc.headers)
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException is one too
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        body = error_body(exc.status_code, _in_chinese(exc.status_code, exc.detail))
+        return JSONResponse(body, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
