@@ -10,15 +10,22 @@ from gongkai_shared.clock import Clock
 from .api import router
 from .pages import router as pages
 from .projection import ApplicationsProjection
+from .ratelimit import Rate, RateLimits
 from .settings import IntakeSettings
 
 
 def create_app(settings: IntakeSettings | None = None, clock: Clock | None = None) -> FastAPI:
-    return build_app(
+    settings = settings or IntakeSettings()
+    app = build_app(
         service="intake",
         title="Gongkai intake 申请受理",
-        settings=settings or IntakeSettings(),
+        settings=settings,
         routers=[router, pages],
         projections=lambda rt: [ApplicationsProjection()],
         clock=clock,
     )
+    rates = {"applications": settings.rate_applications, "lookups": settings.rate_lookups}
+    app.state.rate_limits = RateLimits(
+        {kind: Rate.parse(rate) for kind, rate in rates.items()}, settings.trusted_proxies
+    )
+    return app

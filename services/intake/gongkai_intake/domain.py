@@ -8,8 +8,9 @@ enters the date the office actually received it, which may differ from the entry
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gongkai_shared.decisions import CommandRejected
 from gongkai_shared.envelope import Actor, Envelope
@@ -26,8 +27,8 @@ from gongkai_shared.events import (
 from gongkai_shared.text import paragraph
 
 
-class Apply(BaseModel):
-    """The application (政府信息公开申请表), as submitted."""
+class ApplicationFields(BaseModel):
+    """The application (政府信息公开申请表), as the applicant wrote it."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -35,14 +36,10 @@ class Apply(BaseModel):
     description: paragraph(5000, min_length=2) = Field(description="所需政府信息的名称、文号或特征描述")
     form: Form
     delivery: Delivery
-    channel: Channel
     purpose: paragraph(2000) | None = None
-    received_on: Day | None = Field(
-        default=None, description="收到申请之日; letters, fax and in-person only (entered by staff)"
-    )
 
     @model_validator(mode="after")
-    def _contact_reachable(self) -> Apply:
+    def _contact_reachable(self) -> ApplicationFields:
         c = self.applicant.contact
         if not (c.email or c.phone or c.address):
             raise ValueError(
@@ -56,6 +53,27 @@ class Apply(BaseModel):
         return self
 
 
+class Apply(ApplicationFields):
+    """An application the public submits online: received the day it is submitted (Beijing
+    time). The public never sets a receipt date; there is no ``received_on`` here."""
+
+    channel: Literal["online"] = Field(
+        "online", description="网上申请 (online); 信函、传真、当面申请由登记人员录入 (entered by a registrar)"
+    )
+
+
+class Registration(ApplicationFields):
+    """A letter, fax or in-person application, entered by a registrar with the day the office
+    received it (DOMAIN.md §2): signed for, confirmed with the applicant, or handed in."""
+
+    channel: Literal["letter", "fax", "in_person"] = Field(
+        description="信函、传真、当面 (online: the applicant's own)"
+    )
+    received_on: Day = Field(
+        description="收到申请之日: not in the future, at most a bounded number of days back"
+    )
+
+
 class InvalidApplication(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -63,7 +81,7 @@ class InvalidApplication(ValueError):
 
 
 def receive(
-    cmd: Apply,
+    cmd: Apply | Registration,
     *,
     case_id: str,
     tracking_hash: str,
@@ -71,18 +89,23 @@ def receive(
     now: datetime,
     actor: Actor,
     event_id: str | None = None,
+    earliest: date | None = None,
 ) -> Envelope:
-    """Decide the ``request-received`` event for a new case."""
-    if cmd.received_on is not None:
-        if cmd.channel == Channel.online:
-            raise InvalidApplication(
-                "received_on",
-                "网上申请以提交之日为收到之日 (online applications are received when submitted)",
-            )
+    """Decide the ``request-received`` event for a new case: an online application is received
+    ``today`` (the office's day); a registration on its ``received_on``, from ``earliest`` on."""
+    received_on = today
+    if isinstance(cmd, Registration):
         if cmd.received_on > today:
             raise InvalidApplication(
                 "received_on", "收到申请之日不能晚于今天 (the receipt date cannot be in the future)"
             )
+        if earliest is not None and cmd.received_on < earliest:
+            raise InvalidApplication(
+                "received_on",
+                f"收到申请之日不能早于 {earliest.isoformat()}"
+                f" (the receipt date cannot be before {earliest.isoformat()})",
+            )
+        received_on = cmd.received_on
     body = RequestReceived(
         case_id=case_id,
         tracking_hash=tracking_hash,
@@ -90,12 +113,24 @@ def receive(
         description=cmd.description,
         form=cmd.form,
         delivery=cmd.delivery,
-        channel=cmd.channel,
+        channel=Channel(cmd.channel),
         purpose=cmd.purpose,
-        received_on=cmd.received_on or today,
+        received_on=received_on,
         entered_at=now,
     )
     return make_event(body, aggregate_id=case_id, actor=actor, event_id=event_id, time=now)
+
+
+def same_request(cmd: Apply | Registration, earlier: dict) -> bool:
+    """Whether ``earlier``, a stored ``request-received``, was made from this very request: the
+    request read back from the event and written canonically is the same (what an
+    Idempotency-Key is bound to). Online: the receipt date is the server's, not the request's."""
+    kind = type(cmd)
+    try:
+        then = kind.model_validate({k: earlier[k] for k in kind.model_fields if k in earlier})
+    except ValidationError:
+        return False
+    return then.model_dump(mode="json") == cmd.model_dump(mode="json")
 
 
 CLOSED = {"answered", "abandoned", "withdrawn"}

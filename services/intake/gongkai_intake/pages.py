@@ -6,6 +6,7 @@ validated by the same ``Apply`` model and appends the same ``request-received``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,6 +19,7 @@ from gongkai_shared.events import ApplicantType, Delivery, Form
 from . import queries
 from .api import submit, tracking_hash
 from .domain import Apply, InvalidApplication
+from .ratelimit import RateLimits
 
 router = APIRouter(include_in_schema=False)
 _env = Environment(loader=PackageLoader("gongkai_intake", "templates"), autoescape=select_autoescape())
@@ -63,8 +65,23 @@ def in_chinese(err: Any) -> str:
     return f"填写不正确 ({msg})"
 
 
+CODE = re.compile(r"[A-Za-z2-7]{24}")  # a tracking code: 24 characters of base32
+BAD_CODE = "查询码格式不正确：查询码为 24 位，由字母 A-Z 和数字 2-7 组成。"
+
+
 def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(_env.get_template(name).render(**context), status_code=status)
+
+
+def _busy(request: Request, kind: str, back: str) -> HTMLResponse | None:
+    """The page that says 请求过于频繁 (429, Retry-After) when this client used its budget."""
+    limits: RateLimits = request.app.state.rate_limits
+    wait = limits.retry_after(request, kind)
+    if wait is None:
+        return None
+    page = _page("busy.html", 429, retry_after=wait, back=back)
+    page.headers["Retry-After"] = str(wait)
+    return page
 
 
 def _form_page(values: dict[str, str], errors: list[dict[str, str]], status: int) -> HTMLResponse:
@@ -87,6 +104,8 @@ async def application_form() -> HTMLResponse:
 
 @router.post("/apply", response_class=HTMLResponse)
 async def submit_form(request: Request) -> HTMLResponse:
+    if busy := _busy(request, "applications", "/apply"):
+        return busy
     form = await request.form()
     values = {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
     contact = {k: values[k] for k in ("email", "phone", "address") if values.get(k)}
@@ -117,12 +136,19 @@ async def submit_form(request: Request) -> HTMLResponse:
 
 @router.get("/track", response_class=HTMLResponse, response_model=None)
 async def track_form(code: str | None = None) -> HTMLResponse | RedirectResponse:
-    if code and code.strip():
-        return RedirectResponse(f"/track/{code.strip().upper()}", status_code=303)
-    return _page("track.html", found=None, code=None)
+    code = (code or "").strip()
+    if not code:
+        return _page("track.html", found=None, code=None)
+    if not CODE.fullmatch(code):  # never echoed back, never put in a Location header
+        return _page("track.html", 422, found=None, code=None, error=BAD_CODE)
+    return RedirectResponse(f"/track/{code.upper()}", status_code=303)
 
 
 @router.get("/track/{code}", response_class=HTMLResponse)
 async def track_page(code: str, request: Request) -> HTMLResponse:
+    if busy := _busy(request, "lookups", "/track"):
+        return busy
+    if not CODE.fullmatch(code):
+        return _page("track.html", 404, found=None, code=None, error=BAD_CODE)
     found = await queries.application_by_tracking_hash(request.app.state.runtime.pool, tracking_hash(code))
     return _page("track.html", 200 if found else 404, found=found, code=code)
