@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from gongkai_shared.access import helm_values
-from tests.servers import free_port, nats_server_binary, wait_port
+from tests.servers import NatsServer, free_port, nats_server_binary, wait_port
 
 pytestmark = pytest.mark.integration
 
@@ -133,3 +133,32 @@ def test_a_password_nats_server_would_read_as_something_else_stops_it(tmp_path: 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_agencies_add_outside_the_embedded_runtime_creates_the_consumer_and_says_where_the_password_is(
+    nats_server: NatsServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On Kubernetes the broker's accounts come from the Helm values: no password is generated
+    here (it would be one the broker does not know); the Secret's key is named instead."""
+    from gongkai_shared.cli import main
+
+    monkeypatch.setenv("GONGKAI_DATA_DIR", str(tmp_path / "operator"))  # no nats-server.conf
+    monkeypatch.setenv("GONGKAI_NATS_URL", nats_server.url)
+    monkeypatch.setenv("GONGKAI_NATS_USER", "admin")
+    monkeypatch.setenv("GONGKAI_NATS_PASSWORD", nats_server.install.nats_password("admin"))
+    assert main(["agencies", "add", "city-a"]) == 0
+    out = capsys.readouterr().out
+    assert "key agency-city-a of Secret gongkai-nats" in out and ", password " not in out
+    assert not (tmp_path / "operator").exists()
+
+    async def consumer() -> Any:
+        store = await nats_server.admin()
+        try:
+            return await store.js.consumer_info("FOI", "agency-city-a")
+        finally:
+            await store.nc.close()
+
+    assert asyncio.run(consumer()).config.filter_subjects == ["foi.publishing.*.published"]

@@ -223,3 +223,26 @@ def test_keys_generate_prints_a_signing_key_and_its_verifier_key(capsys: pytest.
     assert "Secret gongkai-signing" in out.err
     assert main(["keys", "generate", "root"]) == 0
     assert main(["keys", "generate", "nobody"]) == 2
+
+
+def test_the_setup_job_refuses_placeholders_before_it_writes_anything(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rule: a placeholder left in the ConfigMaps or Secrets stops `gongkai setup` with its name,
+    before it connects (nothing listens at this URL)."""
+    root, intake = Signer.generate("root"), Signer.generate("intake")
+    keys = [f"--key={s}={Signer.generate(s).vkey()}" for s in SERVICES]
+    monkeypatch.setenv("GONGKAI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GONGKAI_NATS_URL", "nats://127.0.0.1:9")
+    monkeypatch.setenv("GONGKAI_NATS_USER", "admin")
+    monkeypatch.setenv("GONGKAI_ROOT_SIGNING_KEY", root.skey())
+    monkeypatch.setenv("GONGKAI_ROOT_KEY", intake.vkey())
+    monkeypatch.setenv("GONGKAI_NATS_PASSWORD", "CHANGE-ME-nats-admin")
+
+    assert main(["setup", "--key", "intake=CHANGE-ME-intake-verifier-key"]) == 2
+    assert "--key intake=…: not a verifier key" in capsys.readouterr().err
+    assert main(["setup", *keys]) == 2
+    assert "GONGKAI_ROOT_KEY is not the verifier key of GONGKAI_ROOT_SIGNING_KEY" in capsys.readouterr().err
+    monkeypatch.setenv("GONGKAI_ROOT_KEY", root.vkey())
+    assert main(["setup", *keys]) == 2
+    assert "GONGKAI_NATS_PASSWORD is still the placeholder" in capsys.readouterr().err
