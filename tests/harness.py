@@ -16,12 +16,12 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from gongkai_shared.auth import Role, TokenKind, issue_token
+from gongkai_shared.clock import Clock
 from gongkai_shared.envelope import Actor
 from gongkai_shared.events import make_event
 from gongkai_shared.eventstore import EventStore
-from gongkai_shared.staff import StaffRoleGranted, StaffUserAdded, aggregate_of
-from gongkai_shared.clock import Clock
 from gongkai_shared.runtime import Runtime, run_migrations
+from gongkai_shared.staff import StaffRoleGranted, StaffUserAdded, aggregate_of
 from tests.servers import NatsServer, service_dsn
 
 SECRET = "test-secret-" + "x" * 40
@@ -53,7 +53,7 @@ async def ensure_staff(
     for app in apps:
         rt = app.state.runtime
         runners.setdefault(rt.service, []).append(rt.runners[f"{rt.service}.staff"])
-    for service, replicas in runners.items():
+    for replicas in runners.values():
         async with asyncio.timeout(10):
             while max(r.position for r in replicas) < last:  # noqa: ASYNC110 — bounded
                 await asyncio.sleep(0.01)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .envelope import Envelope
 from . import staff, trust  # noqa: F401 — their event types register themselves in REGISTRY
+from .envelope import Envelope
 from .events import REGISTRY
 
 

@@ -98,7 +98,9 @@ async def _api(settings: CliSettings, method: str, path: str, body: dict | None 
     token = operator_token(_secret(settings))
     try:
         async with httpx.AsyncClient(timeout=30) as client:
-            r = await client.request(method, f"{base}{path}", json=body, headers={"Authorization": f"Bearer {token}"})
+            r = await client.request(
+                method, f"{base}{path}", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
     except httpx.HTTPError as e:
         raise CliError(f"cannot reach {base} ({type(e).__name__}); is `make up` running?") from None
     if r.status_code >= 400:
@@ -106,7 +108,9 @@ async def _api(settings: CliSettings, method: str, path: str, body: dict | None 
             detail = r.json()
             message = detail.get("message", detail)
             if detail.get("errors"):
-                message = f"{message}: " + "; ".join(f"{e['field']}: {e['message']}" for e in detail["errors"])
+                message = f"{message}: " + "; ".join(
+                    f"{e['field']}: {e['message']}" for e in detail["errors"]
+                )
         except (ValueError, AttributeError):
             message = r.text
         raise CliError(f"{method} {path}: {r.status_code} {message}")
@@ -144,8 +148,8 @@ async def users_add(settings: CliSettings, login: str, roles: list[str], name: s
 async def users_list(settings: CliSettings) -> int:
     for u in (await _api(settings, "GET", "/api/v1/users"))["items"]:
         state = "disabled" if u["disabled"] else "active"
-        print(f"{u['login']:<16} {u['display_name']:<12} {','.join(u['roles']):<28} {u['department'] or '-':<12}"
-              f" {state}  {u['user_id']}")  # fmt: skip
+        roles, department = ",".join(u["roles"]), u["department"] or "-"
+        print(f"{u['login']:<16} {u['display_name']:<12} {roles:<28} {department:<12} {state} {u['user_id']}")
     return 0
 
 
@@ -160,7 +164,11 @@ async def users_change(settings: CliSettings, action: str, login: str, value: st
     elif action == "password":
         await _api(settings, "POST", f"/api/v1/users/{user_id}/password", {"password": value})
     elif action == "token":
-        print((await _api(settings, "POST", f"/api/v1/users/{user_id}/tokens", {"days": int(value or 30)}))["token"])
+        print(
+            (await _api(settings, "POST", f"/api/v1/users/{user_id}/tokens", {"days": int(value or 30)}))[
+                "token"
+            ]
+        )
         return 0
     print(f"{login}: {action} done")
     return 0
@@ -640,7 +648,9 @@ def _service_url(settings: CliSettings) -> str:
 async def _users(settings: CliSettings, args: argparse.Namespace) -> int:
     if args.cmd == "add":
         password = sys.stdin.readline().strip() if args.password_stdin else None
-        return await users_add(settings, args.login, args.role, args.name, args.department, password, args.days)
+        return await users_add(
+            settings, args.login, args.role, args.name, args.department, password, args.days
+        )
     if args.cmd == "list":
         return await users_list(settings)
     value = {"disable": "reason", "grant": "role", "revoke": "role", "token": "days"}.get(args.cmd)

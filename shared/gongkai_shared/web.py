@@ -178,8 +178,8 @@ def staff(*roles: Role) -> Callable[..., Awaitable[Actor]]:
         user = await request.app.state.staff.get(claims.user_id)
         revoked_before = user.tokens_valid_after.timestamp() if user and user.tokens_valid_after else 0.0
         if user is None or user.disabled or claims.issued_at < revoked_before:
-            raise HTTPException(401, "账号不存在、已停用或令牌已失效 (unknown or disabled user, or a revoked token)",
-                                {"WWW-Authenticate": "Bearer"})  # fmt: skip
+            message = "账号不存在、已停用或令牌已失效 (unknown or disabled user, or a revoked token)"
+            raise HTTPException(401, message, {"WWW-Authenticate": "Bearer"})
         role = next((r for r in Role if r in allowed and r in user.roles), None)
         if role is None:
             held = ", ".join(sorted(r.value for r in user.roles)) or "none"
@@ -206,3 +206,35 @@ def install_ops_routes(app: FastAPI, checks: Callable[[], Iterable[tuple[str, bo
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def declare_edge_errors(app: FastAPI) -> None:
+    """Declare in the app's OpenAPI the errors any operation can get from outside its own code:
+    ``400`` where the path has a parameter (the edge refuses path tricks, such as an encoded
+    control character in it) or the request has a body (a body that cannot be parsed), and
+    ``413`` where it has a body (over the edge's limit). Each with the error schema; what an
+    operation declares itself is kept. Call it after every route is added."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()  # FastAPI's, cached on the app: declaring twice changes nothing
+        error = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, definition in {**error.pop("$defs", {}), "ErrorBody": error}.items():
+            components.setdefault(name, definition)
+        body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        for item in schema.get("paths", {}).values():
+            for method, operation in item.items():
+                if method not in ("get", "put", "post", "delete", "patch"):
+                    continue
+                has_body = "requestBody" in operation
+                in_path = any(p.get("in") == "path" for p in operation.get("parameters", []))
+                codes = ([400] if has_body or in_path else []) + ([413] if has_body else [])
+                responses = operation.setdefault("responses", {})
+                for code in codes:
+                    responses.setdefault(
+                        str(code), {"description": ERROR_DESCRIPTIONS[code], "content": body}
+                    )
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

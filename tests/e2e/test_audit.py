@@ -146,7 +146,9 @@ async def test_verify_of_a_missing_file_says_so(nats_server: NatsServer, tmp_pat
 async def test_staff_tokens_and_roles(log_with_cases, nats_server: NatsServer) -> None:
     system, _, _ = log_with_cases
     url = await system.serve_http("review")  # the command line adds accounts through review's API
-    made = await asyncio.to_thread(gongkai, nats_server, "users", "add", "王五", "--role", "registrar", url=url)
+    made = await asyncio.to_thread(
+        gongkai, nats_server, "users", "add", "王五", "--role", "registrar", url=url
+    )
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip()
     cases = system.clients["review"]
