@@ -13,69 +13,24 @@ import re
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 
-from gongkai_local.caddy import Edge, start_caddy
 from gongkai_local.routes import CSP, DEFAULT_MAX_BODY, SERVICES
+from tests.edge import Site, open_site
 from tests.flow import application
-from tests.harness import System
-from tests.servers import NatsServer, free_port
+from tests.servers import NatsServer
 
 MB = 1024 * 1024
 
 
-@dataclass
-class Site:
-    system: System
-    edge: Edge
-    public: httpx.AsyncClient
-    ops: httpx.AsyncClient
-    servers: dict[str, tuple[uvicorn.Server, asyncio.Future]]
-
-
-async def _serve(app, port: int) -> tuple[uvicorn.Server, asyncio.Future]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    task = asyncio.ensure_future(server.serve())
-    while not server.started:
-        assert not task.done(), "the HTTP server did not start"
-        await asyncio.sleep(0.02)
-    return server, task
-
-
 @pytest.fixture
 async def site(nats_server: NatsServer, database_url: str, tmp_path: Path) -> AsyncIterator[Site]:
-    system = await System(nats_server, database_url).start()
-    servers: dict[str, tuple[uvicorn.Server, asyncio.Future]] = {}
-    edge: Edge | None = None
-    try:
-        backends = {}
-        for svc in SERVICES:
-            port = free_port()
-            servers[svc] = await _serve(system.apps[svc], port)
-            backends[svc] = f"127.0.0.1:{port}"
-        logs = tmp_path / "logs"
-        edge = await start_caddy(tmp_path, free_port(), free_port(), backends, logs, DEFAULT_MAX_BODY)
-        async with (
-            httpx.AsyncClient(base_url=edge.url, timeout=10) as public,
-            httpx.AsyncClient(base_url=edge.ops_url, timeout=10) as ops,
-        ):
-            yield Site(system, edge, public, ops, servers)
-    finally:
-        if edge is not None:
-            await edge.child.stop(grace=10)
-            assert edge.child.exited is not None
-        for server, _ in servers.values():
-            server.should_exit = True
-        await asyncio.gather(*(task for _, task in servers.values()))
-        await system.stop()
+    async with open_site(nats_server, database_url, tmp_path) as s:
+        yield s
 
 
 async def raw_request(port: int, request_line: bytes, headers: bytes = b"") -> tuple[int, bytes]:
