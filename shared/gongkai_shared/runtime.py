@@ -132,11 +132,19 @@ class Runtime:
         log.info("service_stopped", service=self.service)
 
     async def wait_for(self, seq: int | None, timeout: float = 10.0) -> bool:
-        """Read-your-writes: wait until every projection of this service has applied ``seq``."""
+        """Read-your-writes: wait until every projection of this service has applied ``seq``.
+
+        A sequence the stream does not hold yet is not waited for (False at once): anyone may
+        send ``min_seq``, and a number from the future must not hold a request for ``timeout``
+        seconds per projection. The projections are waited for together, within ``timeout``."""
         if not seq:
             return True
-        results = [await r.wait_for(seq, timeout) for r in self.runners.values()]
-        return all(results)
+        runners = list(self.runners.values())
+        if all(r.position >= seq for r in runners):
+            return True
+        if seq > await self.store.last_seq():
+            return False
+        return all(await asyncio.gather(*(r.wait_for(seq, timeout) for r in runners)))
 
     # --- watching the stream and the consumers this service needs ----------------------------
 
