@@ -17,7 +17,7 @@ from .runtime import Runtime
 from .settings import ServiceSettings
 from .staff import StaffDirectory, StaffProjection
 from .text import paragraph
-from .web import install_error_handlers, install_ops_routes, staff
+from .web import declare_edge_errors, error_responses, install_error_handlers, install_ops_routes, staff
 
 
 class Park(BaseModel):
@@ -76,6 +76,7 @@ def build_app(
         "/api/v1/status/projections/{name}/park",
         tags=["operations 运维"],
         summary="pass over the event a stopped projection is stuck on, recording why (admin)",
+        responses=error_responses(401, 403, 404, 409, 422),
     )
     async def park(name: str, body: Park, actor: Actor = Depends(staff(Role.admin))) -> dict:
         runner = runtime.runners.get(name)
@@ -89,4 +90,5 @@ def build_app(
 
     for router in routers:
         app.include_router(router)
+    declare_edge_errors(app)
     return app

@@ -17,11 +17,12 @@ from gongkai_shared.eventstore import ConcurrencyConflict, with_retries
 from gongkai_shared.profiles import PROFILES, profile
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.text import line
-from gongkai_shared.web import staff
+from gongkai_shared.web import error_responses, staff
 
 router = APIRouter(prefix="/api/v1", tags=["deadlines 期限"])
 READERS = staff(Role.registrar, Role.handler, Role.reviewer, Role.approver, Role.auditor)
 CaseId = line(100, min_length=1)
+STAFF_READ_ERRORS = error_responses(401, 403, 404, 422)  # issue 8: every code is declared
 
 
 def _rt(request: Request) -> Runtime:
@@ -32,7 +33,7 @@ def _iso(v: date | None) -> str | None:
     return v.isoformat() if v else None
 
 
-@router.get("/deadlines", summary="案件的期限")
+@router.get("/deadlines", summary="案件的期限", responses=STAFF_READ_ERRORS)
 async def deadlines(
     request: Request,
     case_id: Annotated[CaseId, Query()],
@@ -80,7 +81,11 @@ async def deadlines(
     return {"case_id": case_id, "answered": answered, "open": case["open"], "deadlines": items}
 
 
-@router.get("/deadlines/{deadline_id}/explain", summary="期限计算说明：逐日列出计入、跳过和暂停的日期")
+@router.get(
+    "/deadlines/{deadline_id}/explain",
+    summary="期限计算说明：逐日列出计入、跳过和暂停的日期",
+    responses=STAFF_READ_ERRORS,
+)
 async def explain(
     request: Request,
     deadline_id: line(200, min_length=1),
@@ -102,7 +107,7 @@ async def explain(
     return body
 
 
-@router.get("/notices", summary="案件的通知及送达状态")
+@router.get("/notices", summary="案件的通知及送达状态", responses=STAFF_READ_ERRORS)
 async def case_notices(
     request: Request,
     case_id: Annotated[CaseId, Query()],
@@ -153,7 +158,12 @@ async def calendar_info(request: Request) -> dict:
     }
 
 
-@router.get("/calendar/add-working-days", tags=["calendar 工作日"], summary="工作日计算器")
+@router.get(
+    "/calendar/add-working-days",
+    tags=["calendar 工作日"],
+    summary="工作日计算器",
+    responses=error_responses(422),
+)
 async def add_working_days(
     request: Request,
     start: Day,
@@ -206,6 +216,7 @@ class CalendarYear(BaseModel):
     "/calendar/years",
     tags=["calendar 工作日"],
     summary="载入某年节假日安排（管理员）; open deadlines are recomputed",
+    responses=error_responses(401, 403, 409, 422),
 )
 async def load_calendar_year(
     body: CalendarYear, request: Request, actor: Actor = Depends(staff(Role.admin))

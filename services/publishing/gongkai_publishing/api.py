@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.text import line
+from gongkai_shared.web import error_responses
 
 from . import queries
 
@@ -18,12 +19,12 @@ def _rt(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-@router.get("", summary="政府信息公开目录")
+@router.get("", summary="政府信息公开目录", responses=error_responses(422))
 async def list_catalog(
     request: Request,
     q: Annotated[line(200) | None, Query(description="words in the title")] = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
     min_seq: int | None = Query(None, ge=0),
 ) -> dict:
     rt = _rt(request)
@@ -31,7 +32,7 @@ async def list_catalog(
     return await queries.list_items(rt.pool, q, limit, offset)
 
 
-@router.get("/{index_number:path}", summary="按索引号查看公开信息")
+@router.get("/{index_number:path}", summary="按索引号查看公开信息", responses=error_responses(404, 422))
 async def get_catalog_item(index_number: line(200, min_length=1), request: Request) -> dict:
     found = await queries.get_item(_rt(request).pool, index_number)
     if found is None:

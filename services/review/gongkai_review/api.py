@@ -15,7 +15,7 @@ from gongkai_shared.envelope import Actor, new_id
 from gongkai_shared.events import make_event
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.text import line
-from gongkai_shared.web import staff
+from gongkai_shared.web import error_responses, staff
 
 from . import queries
 from .domain import COMMANDS, CaseNotFound, Context, decide
@@ -25,6 +25,10 @@ from .scope import check_department, handler_department, masked, record_read
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 案件"])
 READERS = staff(Role.registrar, Role.handler, Role.reviewer, Role.approver, Role.auditor)
 CaseId = line(200, min_length=1)
+# what each kind of operation can answer besides success (issue 8: every code is declared)
+READ_ERRORS = error_responses(401, 403, 422)
+CASE_READ_ERRORS = error_responses(401, 403, 404, 422)
+COMMAND_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
 
 PATHS = {
     "register": "register", "assign": "assign", "give_feedback": "feedback",
@@ -47,13 +51,13 @@ def _rt(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-@router.get("", summary="案件队列（经办人只见本部门的案件）")
+@router.get("", summary="案件队列（经办人只见本部门的案件）", responses=READ_ERRORS)
 async def list_cases(
     request: Request,
     actor: Actor = Depends(READERS),
     status: Literal[STATES] | None = None,  # type: ignore[valid-type]
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
     min_seq: int | None = Query(None, ge=0, description="wait until this sequence is applied"),
 ) -> dict:
     rt = _rt(request)
@@ -62,7 +66,11 @@ async def list_cases(
     return {"items": await queries.list_cases(rt.pool, status, limit, offset, department)}
 
 
-@router.get("/{case_id}", summary="案件详情：状态、待办步骤、规则、决定过程（查阅个人信息留痕）")
+@router.get(
+    "/{case_id}",
+    summary="案件详情：状态、待办步骤、规则、决定过程（查阅个人信息留痕）",
+    responses=CASE_READ_ERRORS,
+)
 async def get_case(
     case_id: CaseId,
     request: Request,
@@ -82,7 +90,7 @@ async def get_case(
     return found
 
 
-@router.get("/{case_id}/personal-data-reads", summary="查阅个人信息记录（审计）")
+@router.get("/{case_id}/personal-data-reads", summary="查阅个人信息记录（审计）", responses=READ_ERRORS)
 async def personal_data_reads(
     case_id: CaseId, request: Request, _: Actor = Depends(staff(Role.auditor))
 ) -> dict:
@@ -156,6 +164,7 @@ def _add_command_route(command: str, path: str, model: type[BaseModel]) -> None:
         status_code=201,
         response_model=CommandResult,
         summary=summary,
+        responses=COMMAND_ERRORS,
     )
 
 

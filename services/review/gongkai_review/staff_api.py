@@ -34,10 +34,12 @@ from gongkai_shared.staff import (
     aggregate_of,
 )
 from gongkai_shared.text import line, paragraph
-from gongkai_shared.web import staff
+from gongkai_shared.web import error_responses, staff
 
 router = APIRouter(prefix="/api/v1", tags=["staff 工作人员"])
 ADMIN = staff(Role.admin)
+# what each operation can answer besides success (issue 8: every code is declared)
+CHANGE_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
 HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
 Login = line(64, min_length=1)
 
@@ -115,7 +117,12 @@ async def _user(request: Request, user_id: str) -> StaffUser:
     return user
 
 
-@router.post("/users", status_code=201, summary="添加工作人员账号（管理员）")
+@router.post(
+    "/users",
+    status_code=201,
+    summary="添加工作人员账号（管理员）",
+    responses=error_responses(400, 401, 403, 409, 413, 422),
+)
 async def add_user(body: NewUser, request: Request, actor: Actor = Depends(ADMIN)) -> dict:
     directory = request.app.state.staff
     if await directory.by_login(body.login) is not None:
@@ -130,20 +137,24 @@ async def add_user(body: NewUser, request: Request, actor: Actor = Depends(ADMIN
     return {**(await _user(request, user_id)).describe(), "sequence": stored.seq}
 
 
-@router.get("/users", summary="工作人员账号列表（管理员、审计）")
+@router.get("/users", summary="工作人员账号列表（管理员、审计）", responses=error_responses(401, 403))
 async def list_users(request: Request, _: Actor = Depends(staff(Role.admin, Role.auditor))) -> dict:
     users = await request.app.state.staff.all()
     return {"total": len(users), "items": [u.describe() for u in users]}
 
 
-@router.post("/users/{user_id}/roles", status_code=201, summary="授予角色（管理员）")
+@router.post("/users/{user_id}/roles", status_code=201, summary="授予角色（管理员）", responses=CHANGE_ERRORS)
 async def grant(user_id: Login, body: Grant, request: Request, actor: Actor = Depends(ADMIN)) -> dict:
     await _user(request, user_id)
     stored = await _append(request, user_id, StaffRoleGranted(user_id=user_id, role=body.role), actor)
     return {**(await _user(request, user_id)).describe(), "sequence": stored.seq}
 
 
-@router.delete("/users/{user_id}/roles/{role}", summary="撤销角色（管理员）")
+@router.delete(
+    "/users/{user_id}/roles/{role}",
+    summary="撤销角色（管理员）",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
 async def revoke(user_id: Login, role: Role, request: Request, actor: Actor = Depends(ADMIN)) -> dict:
     user = await _user(request, user_id)
     if role not in user.roles:
@@ -153,7 +164,10 @@ async def revoke(user_id: Login, role: Role, request: Request, actor: Actor = De
 
 
 @router.post(
-    "/users/{user_id}/disable", status_code=201, summary="停用账号（管理员）；其令牌一分钟内全部失效"
+    "/users/{user_id}/disable",
+    status_code=201,
+    summary="停用账号（管理员）；其令牌一分钟内全部失效",
+    responses=CHANGE_ERRORS,
 )
 async def disable(user_id: Login, body: Disable, request: Request, actor: Actor = Depends(ADMIN)) -> dict:
     user = await _user(request, user_id)
@@ -163,7 +177,12 @@ async def disable(user_id: Login, body: Disable, request: Request, actor: Actor 
     return {**(await _user(request, user_id)).describe(), "sequence": stored.seq}
 
 
-@router.post("/users/{user_id}/password", status_code=201, summary="设置密码（管理员）；此前的令牌失效")
+@router.post(
+    "/users/{user_id}/password",
+    status_code=201,
+    summary="设置密码（管理员）；此前的令牌失效",
+    responses=CHANGE_ERRORS,
+)
 async def set_password(
     user_id: Login, body: Password, request: Request, actor: Actor = Depends(ADMIN)
 ) -> dict:
@@ -174,7 +193,11 @@ async def set_password(
 
 
 @router.post(
-    "/users/{user_id}/tokens", status_code=201, response_model=Token, summary="签发接口令牌（管理员）"
+    "/users/{user_id}/tokens",
+    status_code=201,
+    response_model=Token,
+    summary="签发接口令牌（管理员）",
+    responses=CHANGE_ERRORS,
 )
 async def api_token(user_id: Login, body: TokenRequest, request: Request, _: Actor = Depends(ADMIN)) -> Token:
     user = await _user(request, user_id)
@@ -185,7 +208,12 @@ async def api_token(user_id: Login, body: TokenRequest, request: Request, _: Act
     return Token(token=token, user_id=user_id, expires_at=datetime.now(UTC) + ttl)
 
 
-@router.post("/auth/sign-in", response_model=Token, summary="工作人员登录：返回会话令牌")
+@router.post(
+    "/auth/sign-in",
+    response_model=Token,
+    summary="工作人员登录：返回会话令牌",
+    responses=error_responses(400, 401, 413, 422),
+)
 async def sign_in(body: SignIn, request: Request) -> Token:
     return await _session(request, body.login, body.password)
 
