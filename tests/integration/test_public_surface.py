@@ -11,6 +11,7 @@ often a client may ask, and that every error speaks the one documented format.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from datetime import UTC, date, datetime, timedelta
 
@@ -372,3 +373,15 @@ async def test_a_lowercase_code_still_finds_the_case(system: System) -> None:
         f"/api/v1/applications/{accepted['tracking_code'].lower()}", params={"min_seq": accepted["sequence"]}
     )
     assert r.status_code == 200 and r.json()["case_id"] == accepted["case_id"]
+
+
+async def test_a_sequence_beyond_the_log_is_422_at_once(system: System) -> None:
+    """``min_seq`` waits for a sequence a command returned; one past the log's end is refused
+    at once instead of holding the request for the projections' timeout (found by fuzzing)."""
+    client = system.clients["intake"]
+    accepted = (await client.post("/api/v1/applications", json=APPLICATION)).json()
+    started = asyncio.get_running_loop().time()
+    r = await client.get(f"/api/v1/applications/{accepted['tracking_code']}", params={"min_seq": 12819391})
+    assert asyncio.get_running_loop().time() - started < 2
+    [err] = assert_error_format(r, 422)["errors"]
+    assert err["field"] == "min_seq"

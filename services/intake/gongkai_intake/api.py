@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -198,12 +199,18 @@ async def track(
     tracking_code: TrackingCode,
     request: Request,
     min_seq: int | None = Query(
-        default=None, ge=0, le=INT64, description="wait until this sequence is applied"
+        default=None,
+        ge=0,
+        le=INT64,
+        description="wait until this sequence (one a command returned) is applied",
     ),
 ) -> dict:
     """The applicant-safe status of a case, its answer deadline and its history. The code is
     looked up by its hash only."""
     rt = _runtime(request)
+    if min_seq and min_seq > await rt.store.last_seq():  # no command returned it: never wait for it
+        message = "超过日志的最后一个序号 (min_seq is beyond the last sequence of the log)"
+        raise RequestValidationError([{"type": "beyond_log", "loc": ("query", "min_seq"), "msg": message}])
     await rt.wait_for(min_seq)
     found = await queries.application_by_tracking_hash(rt.pool, tracking_hash(tracking_code))
     if found is None:
