@@ -1,5 +1,6 @@
 """Review settings: environment variables prefixed ``GONGKAI_REVIEW_``."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from gongkai_shared.settings import ServiceSettings
@@ -12,3 +13,18 @@ class ReviewSettings(ServiceSettings):
     office_name: str = "本机关"  # signs the letters
     reconsideration_body: str = "本级人民政府"  # where reconsideration is applied for
     session_hours: float = 8.0  # how long a signed-in staff member's session token lasts
+    # single sign-on (issue 8): an OIDC provider replaces local passwords when an issuer is set
+    oidc_issuer: str = ""  # e.g. https://sso.example.gov.cn/realms/office; empty = OIDC off
+    oidc_client_id: str = ""
+    oidc_client_secret: str = Field(default="", repr=False)
+    oidc_redirect_url: str = ""  # https://<review>/staff/sign-in/oidc/callback, as registered
+    oidc_login_claim: str = "preferred_username"  # the ID-token claim that names the staff login
+    oidc_local_passwords: bool = False  # with OIDC on, are local passwords still accepted?
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    @property
+    def local_passwords(self) -> bool:
+        return not self.oidc_enabled or self.oidc_local_passwords

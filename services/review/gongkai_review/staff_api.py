@@ -40,6 +40,7 @@ router = APIRouter(prefix="/api/v1", tags=["staff 工作人员"])
 ADMIN = staff(Role.admin)
 # what each operation can answer besides success (issue 8: every code is declared)
 CHANGE_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
+PASSWORDS_OFF = "本机关已启用统一身份认证，不再接受本地密码登录 (local passwords are off: use single sign-on)"
 HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
 Login = line(64, min_length=1)
 
@@ -212,9 +213,11 @@ async def api_token(user_id: Login, body: TokenRequest, request: Request, _: Act
     "/auth/sign-in",
     response_model=Token,
     summary="工作人员登录：返回会话令牌",
-    responses=error_responses(400, 401, 413, 422),
+    responses=error_responses(400, 401, 403, 413, 422),
 )
 async def sign_in(body: SignIn, request: Request) -> Token:
+    if not request.app.state.settings.local_passwords:
+        raise HTTPException(403, PASSWORDS_OFF)
     return await _session(request, body.login, body.password)
 
 
@@ -229,6 +232,11 @@ async def _session(request: Request, login: str, password: str) -> Token:
         HASHER.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         raise refused from None
+    return issue_session(request, user)
+
+
+def issue_session(request: Request, user: StaffUser) -> Token:
+    """A session token for an account already checked (by password or by the OIDC provider)."""
     hours = request.app.state.settings.session_hours
     ttl = timedelta(hours=hours)
     token = issue_token(request.app.state.auth_secret, user.user_id, TokenKind.session, ttl)
@@ -241,28 +249,39 @@ pages = APIRouter(prefix="/staff", include_in_schema=False)
 _env = Environment(loader=PackageLoader("gongkai_review", "templates/pages"), autoescape=select_autoescape())
 
 
-def _page(status: int = 200, **values: Any) -> HTMLResponse:
-    html = _env.get_template("sign_in.html").render({"token": None, "error": None, "login": "", **values})
+def page(request: Request, status: int = 200, **values: Any) -> HTMLResponse:
+    settings = request.app.state.settings
+    html = _env.get_template("sign_in.html").render(
+        {"token": None, "error": None, "login": "", "oidc": settings.oidc_enabled,
+         "passwords": settings.local_passwords, **values}
+    )  # fmt: skip
     return HTMLResponse(html, status)
 
 
+async def signed_in_page(request: Request, token: Token, login: str) -> HTMLResponse:
+    user = await request.app.state.staff.get(token.user_id)
+    local = token.expires_at.astimezone(OFFICE_TZ).strftime("%Y-%m-%d %H:%M")
+    return page(request, token=token.token, display_name=user.display_name if user else login,
+                expires_at=local)  # fmt: skip
+
+
 @pages.get("/sign-in")
-async def sign_in_page() -> HTMLResponse:
-    return _page()
+async def sign_in_page(request: Request) -> HTMLResponse:
+    return page(request)
 
 
 @pages.post("/sign-in")
 async def sign_in_form(request: Request) -> HTMLResponse:
+    if not request.app.state.settings.local_passwords:
+        return page(request, 403, error="已启用统一身份认证，不再接受本地密码，请使用统一身份认证登录。")
     form = await request.form()
     login, password = str(form.get("login", "")).strip(), str(form.get("password", ""))
     try:
         SignIn(login=login, password=password)
     except ValidationError:
-        return _page(422, login="", error="请填写登录名和密码（不含控制字符）。")
+        return page(request, 422, login="", error="请填写登录名和密码（不含控制字符）。")
     try:
         token = await _session(request, login, password)
     except HTTPException:
-        return _page(401, login=login, error="登录名或密码错误。")
-    user = await request.app.state.staff.get(token.user_id)
-    local = token.expires_at.astimezone(OFFICE_TZ).strftime("%Y-%m-%d %H:%M")
-    return _page(token=token.token, display_name=user.display_name if user else login, expires_at=local)
+        return page(request, 401, login=login, error="登录名或密码错误。")
+    return await signed_in_page(request, token, login)
