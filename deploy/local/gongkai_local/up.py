@@ -6,6 +6,11 @@ with Caddy (``http://127.0.0.1:$GONGKAI_PORT``, default 8000; the operator endpo
 ``http://127.0.0.1:$GONGKAI_OPS_PORT``, default the next port). Ctrl-C or SIGTERM stops
 everything it started, in reverse order. Starting again on the same folder keeps all data.
 
+While it runs it supervises every child (the services, nats-server, Caddy and the PostgreSQL
+postmaster): one that exits is started again the same way (same port, same configuration, same
+data) after a backoff, 0.5 s doubling to 30 s, reset once it stayed up a minute, while the others
+keep running. The current process ids are in ``<data>/pids.json``.
+
 ``gongkai-up --print-ingress`` prints the Kubernetes Ingress generated from the same route table
 (deploy/k8s/ingress.yaml); ``--print-caddyfile`` prints a Caddyfile with example ports.
 """
@@ -14,13 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import fcntl
+import json
 import os
 import shlex
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from gongkai_shared.access import ADMIN
@@ -30,6 +39,7 @@ from gongkai_shared.trust import EventSigner
 
 from .caddy import Edge, start_caddy
 from .nats import Nats, start_nats
+from .pgwatch import alive
 from .postgres import Postgres, bootstrap, start_postgres, start_watchdog, stop_postgres
 from .procs import Child, free_port, run_once, venv_bin, wait_http
 from .routes import SERVICES, caddyfile, human_size, ingress, max_body_from_env
@@ -92,6 +102,76 @@ async def provision(url: str, install: Installation) -> list[str]:
         await store.nc.close()
 
 
+RESTART_FIRST = 0.5  # seconds before the first restart; doubled each time, up to RESTART_MAX
+RESTART_MAX = 30.0
+STAYED_UP = 60.0  # a child that ran this long starts the backoff again from RESTART_FIRST
+
+
+@dataclass
+class Watched:
+    """One supervised process: ``exited()`` gives its exit code once it is gone, ``restart()``
+    starts it again."""
+
+    name: str
+    exited: Callable[[], int | None]
+    restart: Callable[[], Awaitable[None]]
+    started: float = 0.0
+    delay: float = 0.0
+    restarts: int = 0
+    due: float | None = None
+
+    def backoff(self, now: float) -> float:
+        if self.due is None and now - self.started >= STAYED_UP:
+            self.delay = RESTART_FIRST
+        else:
+            self.delay = min(max(self.delay * 2, RESTART_FIRST), RESTART_MAX)
+        self.restarts += 1
+        return self.delay
+
+
+def child_exit(child: Child) -> Callable[[], int | None]:
+    return lambda: child.exited
+
+
+def restart_child(child: Child) -> Callable[[], Awaitable[None]]:
+    async def restart() -> None:
+        child.start()  # same argv, environment (a service's port) and configuration file
+
+    return restart
+
+
+def postmaster_pid(pgdata: Path) -> int | None:
+    """The first line of ``<pgdata>/postmaster.pid``."""
+    try:
+        return int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return None
+
+
+def exit_code(pid: int) -> int | None:
+    """None while ``pid`` runs; else its exit code (negative: the signal) if it was our child
+    (the postmaster is, through PR_SET_CHILD_SUBREAPER, once pg_ctl has exited), or -1."""
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        done, status = 0, 0
+    if done == pid:
+        return os.waitstatus_to_exitcode(status)
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        state = ""
+    return -1 if state in ("Z", "X") or not alive(pid) else None
+
+
+def become_subreaper() -> None:
+    """Orphans of our children (the postmaster, once pg_ctl exits) become ours: we see them exit
+    and reap them, whatever process 1 of the machine or container does."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+
+
 class Supervisor:
     def __init__(self, data_dir: Path, port: int, ops_port: int, max_body: int) -> None:
         self.data_dir = data_dir
@@ -105,6 +185,8 @@ class Supervisor:
         self.backends: dict[str, str] = {}
         self.edge: Edge | None = None
         self.pg_watchdog: subprocess.Popen[bytes] | None = None
+        self.pg_pid: int | None = None
+        self.pg_restarting: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -121,6 +203,7 @@ class Supervisor:
         say(f"stream FOI ready; services' signing keys registered ({len(added)} new)")
         self.pg_watchdog = start_watchdog(self.data_dir / "pg")
         self.pg = start_postgres(self.data_dir)
+        self.pg_pid = postmaster_pid(self.pg.pgdata)
         await bootstrap(self.pg, list(SERVICES))
         say(f"PostgreSQL ready (socket in {self.pg.socket_dir}, database gongkai)")
         ports = {svc: free_port() for svc in SERVICES}
@@ -147,20 +230,92 @@ class Supervisor:
             self.data_dir, self.port, self.ops_port, upstreams, self.logs, self.max_body
         )
         say(f"caddy ready (configuration {self.edge.config}, log {self.edge.child.log})")
+        self.write_pids()
 
-    async def watch(self) -> int:
-        """Wait until a child stops on its own; return the exit code."""
+    def pids(self) -> dict[str, int]:
+        """What runs now: every supervised process by name, the supervisor and the watchdog."""
+        pids = {"gongkai-up": os.getpid()}
+        for child in self.children():
+            if child.proc is not None:
+                pids[child.name] = child.proc.pid
+        if self.pg_pid is not None:
+            pids["postgres"] = self.pg_pid
+        if self.pg_watchdog is not None:
+            pids["pgwatch"] = self.pg_watchdog.pid
+        return pids
+
+    def write_pids(self) -> None:
+        path = self.data_dir / "pids.json"
+        tmp = path.with_name(path.name + ".new")
+        tmp.write_text(json.dumps(self.pids(), indent=2) + "\n")
+        os.replace(tmp, path)
+
+    def children(self) -> list[Child]:
+        return [
+            *self.services.values(),
+            *([self.nats.child] if self.nats else []),
+            *([self.edge.child] if self.edge else []),
+        ]
+
+    def supervised(self) -> list[Watched]:
+        """Every process kept running, with how to tell it exited and how to start it again."""
+        watched = [Watched(child.name, child_exit(child), restart_child(child)) for child in self.children()]
+        if self.pg is not None:
+            watched.append(Watched("postgres", self.postgres_exit, self.restart_postgres))
+        return watched
+
+    def postgres_exit(self) -> int | None:
+        return None if self.pg_pid is None else exit_code(self.pg_pid)
+
+    async def restart_postgres(self) -> None:
+        """Through the same start function: PostgreSQL removes the stale postmaster.pid itself."""
+        # In a thread, shielded: a stop meanwhile waits for it (stop()) instead of racing it.
+        self.pg_restarting = asyncio.ensure_future(asyncio.to_thread(self._start_postgres_again))
+        try:
+            await asyncio.shield(self.pg_restarting)
+        finally:
+            if self.pg_restarting.done():
+                self.pg_restarting = None
+
+    def _start_postgres_again(self) -> None:
+        old = self.pg
+        if old is not None:
+            with contextlib.suppress(Exception):
+                old.server.cleanup()  # forget the dead one's handle, so a new one is started
+        self.pg = start_postgres(self.data_dir)
+        self.pg_pid = postmaster_pid(self.pg.pgdata)
+        if old is not None and old.socket_dir != self.pg.socket_dir:
+            say(f"warning: PostgreSQL's socket moved to {self.pg.socket_dir}; restart gongkai-up")
+
+    async def watch(self) -> None:
+        """Keep every child running until cancelled (Ctrl-C, SIGTERM): one that exited is started
+        again after a backoff, the others untouched."""
+        watched = self.supervised()
         while True:
-            children = [
-                *self.services.values(),
-                *([self.nats.child] if self.nats else []),
-                *([self.edge.child] if self.edge else []),
-            ]
-            for child in children:
-                if child.exited is not None:
-                    say(f"{child.name} exited with code {child.exited}; see {child.log}; stopping")
-                    return 1
-            await asyncio.sleep(0.5)
+            now = time.monotonic()
+            for w in watched:
+                if w.due is None:
+                    code = w.exited()
+                    if code is None:
+                        continue
+                    delay = w.backoff(now)
+                    say(f"{w.name} exited with code {code}; restarting in {delay:g} s (restart {w.restarts})")
+                    w.due = now + delay
+                if now < w.due:
+                    continue
+                try:
+                    await w.restart()
+                except Exception as exc:  # e.g. PostgreSQL not startable yet: try again later
+                    delay = w.backoff(time.monotonic())
+                    again = f"retrying in {delay:g} s (restart {w.restarts})"
+                    say(f"{w.name} did not start again ({exc}); {again}")
+                    w.due = time.monotonic() + delay
+                    continue
+                w.due = None
+                w.started = time.monotonic()
+                self.write_pids()
+                say(f"{w.name} restarted ({self.pids().get(w.name)})")
+            await asyncio.sleep(0.25)
 
     async def stop(self) -> None:
         if self.edge is not None:  # first: no new request reaches a stopping service
@@ -168,10 +323,14 @@ class Supervisor:
         await asyncio.gather(*(child.stop(grace=15) for child in self.services.values()))
         if self.nats is not None:
             await self.nats.child.stop(grace=15)
+        if self.pg_restarting is not None:  # a restart under way finishes first, then is stopped
+            with contextlib.suppress(Exception):
+                await self.pg_restarting
         stop_postgres(self.data_dir / "pg", self.pg)
         if self.pg_watchdog is not None:
             self.pg_watchdog.kill()
             self.pg_watchdog.wait()
+        (self.data_dir / "pids.json").unlink(missing_ok=True)
         say("stopped")
 
 
@@ -188,6 +347,7 @@ async def run(data_dir: Path, port: int, ops_port: int, max_body: int) -> int:
             say(f"{sig.name} received, stopping")
             main.cancel()
 
+    become_subreaper()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, on_signal, sig)
@@ -203,8 +363,8 @@ async def run(data_dir: Path, port: int, ops_port: int, max_body: int) -> int:
         say(f"  logs: {supervisor.logs}/  (nats.log, postgres.log, caddy.log, <service>.log)")
         cli = venv_bin("gongkai")
         say(f"  administrator token: GONGKAI_DATA_DIR={data_dir} {cli} users add NAME --role admin")
-        say("  Ctrl-C stops everything.")
-        code = await supervisor.watch()
+        say("  Ctrl-C stops everything; a child that exits is started again.")
+        await supervisor.watch()
     except asyncio.CancelledError:
         code = 0
     except Exception as exc:  # any failure: report it plainly, then stop what did start
