@@ -150,6 +150,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(500, "内部错误 (internal error)"), 500)
 
 
+# The role a user acts in when they hold several the route allows: the restricted handler view
+# (own department, masked details) only when no other role applies.
+ACTING_ORDER = (Role.registrar, Role.reviewer, Role.approver, Role.auditor, Role.handler, Role.admin)
+
+
 def staff(*roles: Role) -> Callable[..., Awaitable[Actor]]:
     """A dependency that admits a signed-in, enabled staff user holding one of ``roles``.
 
@@ -180,7 +185,7 @@ def staff(*roles: Role) -> Callable[..., Awaitable[Actor]]:
         if user is None or user.disabled or claims.issued_at < revoked_before:
             message = "账号不存在、已停用或令牌已失效 (unknown or disabled user, or a revoked token)"
             raise HTTPException(401, message, {"WWW-Authenticate": "Bearer"})
-        role = next((r for r in Role if r in allowed and r in user.roles), None)
+        role = next((r for r in ACTING_ORDER if r in allowed and r in user.roles), None)
         if role is None:
             held = ", ".join(sorted(r.value for r in user.roles)) or "none"
             raise HTTPException(403, f"角色 {held} 无权执行此操作 (forbidden)")
