@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from tests.servers import NatsServer, grant_services, postgres
+from tests.servers import NatsServer, new_database, postgres
 
 
 @pytest.fixture(scope="session")
@@ -18,22 +17,9 @@ def pg_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield dsn
 
 
-def with_database(dsn: str, name: str) -> str:
-    base, _, query = dsn.partition("?")
-    base = base.rsplit("/", 1)[0]
-    return f"{base}/{name}" + (f"?{query}" if query else "")
-
-
 @pytest.fixture
 async def database_url(pg_dsn: str) -> AsyncIterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(f"CREATE DATABASE {name}")
-    finally:
-        await conn.close()
-    url = with_database(pg_dsn, name)
-    await grant_services(url)  # the services' roles may use it as they may use gongkai
+    name, url = await new_database(pg_dsn)
     yield url  # as the superuser: low-level checks read every schema; System uses each role
     conn = await asyncpg.connect(pg_dsn)
     try:

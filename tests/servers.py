@@ -13,11 +13,14 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
+
+import asyncpg
 
 from gongkai_shared.access import ADMIN, SERVICES, render_config
 from gongkai_shared.eventstore import EventStore, connect
@@ -231,3 +234,22 @@ def service_dsn(database_url: str, service: str) -> str:
     parts = urlsplit(database_url)
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=f"{role}:{quote(SERVICE_PASSWORDS[role], safe='')}@{host}"))
+
+
+def with_database(dsn: str, name: str) -> str:
+    base, _, query = dsn.partition("?")
+    base = base.rsplit("/", 1)[0]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+async def new_database(pg_dsn: str) -> tuple[str, str]:
+    """A fresh database the services' roles may use as they may use ``gongkai``: (name, URL)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+    url = with_database(pg_dsn, name)
+    await grant_services(url)
+    return name, url

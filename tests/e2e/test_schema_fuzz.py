@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import hypothesis
 import pytest
 import requests
@@ -31,10 +29,9 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import status_code_conformance
 
 from gongkai_local.routes import OPERATOR, SERVICES, is_operator_path, public_target, under
-from tests.conftest import with_database
 from tests.edge import Site, open_site
 from tests.harness import System
-from tests.servers import NatsServer, grant_services
+from tests.servers import NatsServer, new_database
 
 EXAMPLES = 12  # per operation and token, on average per generation mode
 TIMEOUT = 10  # seconds for one answer
@@ -49,14 +46,7 @@ CONFORMANCE_SKIPPED: dict[tuple[str, str], str] = {}
 async def fuzz_site(tmp_path_factory: pytest.TempPathFactory, pg_dsn: str) -> AsyncIterator[Site]:
     """One edge for the whole module (starting it is the slow part)."""
     tmp = tmp_path_factory.mktemp("fuzz")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(f"CREATE DATABASE {name}")
-    finally:
-        await conn.close()
-    url = with_database(pg_dsn, name)
-    await grant_services(url)
+    _, url = await new_database(pg_dsn)
     nats = NatsServer(tmp / "nats").start()
     try:
         async with open_site(nats, url, tmp) as site:
