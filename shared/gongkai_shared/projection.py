@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 from typing import Protocol
 
 import asyncpg
@@ -27,7 +26,7 @@ from pydantic import ValidationError
 
 from .envelope import Envelope
 from .events import REGISTRY
-from .eventstore import EventStore, StoredEvent
+from .eventstore import EventStore, RawEvent, StoredEvent
 from .trust import KeyRing, Untrusted
 
 log = structlog.get_logger(__name__)
@@ -52,17 +51,7 @@ REFUSED = Counter(
 )
 
 
-@dataclass(frozen=True)
-class Raw:
-    """A message as the stream holds it, not yet parsed."""
-
-    seq: int
-    subject: str
-    headers: dict[str, str]
-    data: bytes
-
-
-def _parse(raw: Raw) -> tuple[StoredEvent | None, str]:
+def _parse(raw: RawEvent) -> tuple[StoredEvent | None, str]:
     """The event, or why it can never be applied (no envelope, or a body against its own schema).
 
     An unknown event *type* is not parked: it is a newer writer, and this reader must be upgraded.
@@ -229,14 +218,15 @@ class ProjectionRunner:
                 while sub.pending_msgs > 0 and len(msgs) < self.batch_max:
                     msgs.append(await sub.next_msg(timeout=1.0))
                 batch = [
-                    Raw(m.metadata.sequence.stream, m.subject, dict(m.headers or {}), m.data) for m in msgs
+                    RawEvent(m.metadata.sequence.stream, m.subject, dict(m.headers or {}), m.data)
+                    for m in msgs
                 ]
                 for part in self._split(batch):
                     await self._apply_batch(part)
         finally:
             await sub.unsubscribe()
 
-    def _split(self, batch: list[Raw]) -> list[list[Raw]]:
+    def _split(self, batch: list[RawEvent]) -> list[list[RawEvent]]:
         """After a failure at ``failed_seq``: the events before it, it alone, the rest."""
         f = self.failed_seq
         if f is None or not any(e.seq == f for e in batch):
@@ -248,7 +238,7 @@ class ProjectionRunner:
         ]
         return [p for p in parts if p]
 
-    async def _apply_batch(self, batch: list[Raw]) -> None:
+    async def _apply_batch(self, batch: list[RawEvent]) -> None:
         await self.keyring.ensure(self.store, batch[-1].seq)
         async with self.pool.acquire() as conn, conn.transaction():
             stored = await conn.fetchval(
@@ -302,7 +292,7 @@ class ProjectionRunner:
         self.state = "running"
         self._set_position(pos)
 
-    async def _park(self, conn: asyncpg.Connection, raw: Raw, error: str, reason: str, by: str) -> None:
+    async def _park(self, conn: asyncpg.Connection, raw: RawEvent, error: str, reason: str, by: str) -> None:
         await conn.execute(
             "INSERT INTO parked_events(projection, seq, subject, error, reason, parked_by)"
             " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
@@ -317,7 +307,7 @@ class ProjectionRunner:
         if self.failed_seq != seq or self.healthy:
             raise ValueError(f"{self.name} is not stopped at sequence {seq}")
         stored = await self.store.get(seq)
-        raw = Raw(seq, stored.subject, stored.headers, stored.data)
+        raw = RawEvent(seq, stored.subject, stored.headers, stored.data)
         async with self.pool.acquire() as conn:
             await self._park(conn, raw, self.last_error or "", reason, by)
         self._wake.set()
