@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +24,7 @@ from .web import declare_edge_errors, error_responses, install_error_handlers, i
 class Park(BaseModel):
     model_config = ConfigDict(extra="forbid")
     seq: int = Field(ge=1)
-    reason: paragraph(2000, min_length=3)
+    reason: Annotated[str, paragraph(2000, min_length=3)]
 
 
 def build_app(

@@ -140,10 +140,10 @@ Instant = Annotated[
 Year = Annotated[int, Field(ge=FIRST_DAY.year, le=LAST_DAY.year)]
 WorkingDays = Annotated[int, Field(ge=1, le=365)]  # a period the clock counts
 Count = Annotated[int, Field(ge=0, le=100_000)]
-Id = line(200, min_length=1)  # case, draft, consultation, deadline, notice, item, event ids
-Code = line(100, min_length=1)  # outcome and report codes, kinds, statuses, reasons' codes
-Title = line(300, min_length=1)
-Text = paragraph(5000)  # reasons, notes, summaries, grounds
+Id = Annotated[str, line(200, min_length=1)]  # case, draft, consultation, deadline, notice, item, event ids
+Code = Annotated[str, line(100, min_length=1)]  # outcome and report codes, kinds, statuses, reasons' codes
+Title = Annotated[str, line(300, min_length=1)]
+Text = Annotated[str, paragraph(5000)]  # reasons, notes, summaries, grounds
 ProfileRef = Annotated[
     str, StringConstraints(max_length=100, pattern=rf"^({'|'.join(PROFILES)})(@[0-9]{{1,6}})?$"), LINE
 ]  # name@version of a rule profile (profiles.PROFILES)
@@ -192,21 +192,21 @@ class Channel(StrEnum):
 class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     email: EmailStr | None = None
-    phone: line(40, min_length=3) | None = None
-    address: line(500, min_length=2) | None = None
+    phone: Annotated[str, line(40, min_length=3)] | None = None
+    address: Annotated[str, line(500, min_length=2)] | None = None
 
 
 class Applicant(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: line(200, min_length=1)
+    name: Annotated[str, line(200, min_length=1)]
     type: ApplicantType
-    id_number: line(64) | None = None
+    id_number: Annotated[str, line(64)] | None = None
     contact: Contact
 
 
 class WithheldPart(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    part: paragraph(2000, min_length=1)
+    part: Annotated[str, paragraph(2000, min_length=1)]
     reason: Code  # a withhold reason of outcomes.WITHHOLD_REASONS
 
 
@@ -218,13 +218,15 @@ class RequestReceived(EventBody):
     """收到政府信息公开申请. Personal data: stays in the internal log only."""
 
     case_id: Id
-    tracking_hash: line(128, min_length=1)  # SHA-256 of the tracking code; the code is never stored
+    tracking_hash: Annotated[
+        str, line(128, min_length=1)
+    ]  # SHA-256 of the tracking code; the code is never stored
     applicant: Applicant
-    description: paragraph(5000, min_length=1)
+    description: Annotated[str, paragraph(5000, min_length=1)]
     form: Form
     delivery: Delivery
     channel: Channel
-    purpose: paragraph(2000) | None = None
+    purpose: Annotated[str, paragraph(2000)] | None = None
     received_on: Day  # 收到申请之日: the legal receipt date that starts the clock
     entered_at: Instant
 
@@ -248,9 +250,9 @@ class ReviewApproved(EventBody):
     case_id: Id
     outcome: Outcome
     reasons: list[Code] = Field(default=[], max_length=10)
-    legal_basis: paragraph(2000)
+    legal_basis: Annotated[str, paragraph(2000)]
     title: Title
-    disclosed_content: paragraph(100_000)
+    disclosed_content: Annotated[str, paragraph(100_000)]
     note: Text | None = None
     outcome_code: Code | None = None  # the report row (outcomes.ROWS); absent in skeleton events
     draft_id: Id | None = None
@@ -266,13 +268,15 @@ class DecisionRecorded(EventBody):
     case_id: Id
     outcome: Outcome
     reasons: list[Code] = Field(max_length=10)
-    legal_basis: paragraph(2000)
+    legal_basis: Annotated[str, paragraph(2000)]
     note: Text | None = None
-    responsible_agency: line(300) | None = None
+    responsible_agency: Annotated[str, line(300)] | None = None
     outcome_code: Code | None = None
     draft_id: Id | None = None
     drafted_by: Id | None = None
-    description: paragraph(5000) | None = None  # the information refused: the refusal register
+    description: Annotated[str, paragraph(5000)] | None = (
+        None  # the information refused: the refusal register
+    )
 
 
 # --- the review workflow (依申请公开办理) -------------------------------------------------------
@@ -296,8 +300,8 @@ class Letter(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: Code  # receipt | clarification | extension | consultation | answer | override_notice
     title: Title
-    body: paragraph(500_000)
-    recipient: line(300)
+    body: Annotated[str, paragraph(500_000)]
+    recipient: Annotated[str, line(300)]
 
 
 @event("case-registered", context="review")
@@ -313,14 +317,14 @@ class CaseRegistered(EventBody):
 @event("departments-assigned", context="review")
 class DepartmentsAssigned(EventBody):
     case_id: Id
-    departments: list[line(200, min_length=1)] = Field(max_length=20)
+    departments: list[Annotated[str, line(200, min_length=1)]] = Field(max_length=20)
     feedback_days: WorkingDays | None = None
 
 
 @event("department-feedback-given", context="review")
 class DepartmentFeedbackGiven(EventBody):
     case_id: Id
-    department: line(200, min_length=1)
+    department: Annotated[str, line(200, min_length=1)]
     holds_information: bool
     summary: Text
 
@@ -330,7 +334,7 @@ class ClarificationRequested(EventBody):
     """补正告知: one consolidated notice; the answer deadline stops until the correction."""
 
     case_id: Id
-    items: list[paragraph(2000)] = Field(max_length=30)
+    items: list[Annotated[str, paragraph(2000)]] = Field(max_length=30)
     period_days: WorkingDays
     letter: Letter
 
@@ -351,7 +355,7 @@ class ConsultationStarted(EventBody):
     case_id: Id
     consultation_id: Id
     party_kind: PartyKind
-    party: line(300, min_length=1)
+    party: Annotated[str, line(300, min_length=1)]
     matter: Text
     reply_days: WorkingDays
     started_on: Day
@@ -395,12 +399,14 @@ class DecisionDrafted(EventBody):
     draft_id: Id
     outcome: Outcome
     outcome_code: Code
-    legal_basis: paragraph(2000)
+    legal_basis: Annotated[str, paragraph(2000)]
     title: Title
-    disclosed_content: paragraph(100_000) | None = None
+    disclosed_content: Annotated[str, paragraph(100_000)] | None = None
     withheld_parts: list[WithheldPart] = Field(default=[], max_length=50)
-    responsible_agency: line(300) | None = None
-    published_at: line(500) | None = None  # where, for information already proactively published
+    responsible_agency: Annotated[str, line(300)] | None = None
+    published_at: Annotated[str, line(500)] | None = (
+        None  # where, for information already proactively published
+    )
     note: Text | None = None
 
 
@@ -464,12 +470,12 @@ class Published(EventBody):
     """An item entered the public catalogue. Carries no personal data: other agencies read it."""
 
     item_id: Id
-    index_number: line(200, min_length=1)  # 索引号, never reused
+    index_number: Annotated[str, line(200, min_length=1)]  # 索引号, never reused
     index_year: Year
     index_seq: Annotated[int, Field(ge=1, le=2_147_483_647)]
     title: Title
-    content: paragraph(100_000)
-    agency_code: line(100, min_length=1)
+    content: Annotated[str, paragraph(100_000)]
+    agency_code: Annotated[str, line(100, min_length=1)]
     source_case_id: Id | None = None
     approval_event_id: Id | None = None
     published_on: Day
@@ -500,7 +506,7 @@ class DeadlineSet(EventBody):
     working_days: Count
     due_on: Day
     profile: ProfileRef
-    calendar_version: line(2000, min_length=1)
+    calendar_version: Annotated[str, line(2000, min_length=1)]
     provisional: bool
 
 
@@ -550,7 +556,7 @@ class CalendarLoaded(EventBody):
     # at most 100 days each: a year keeps enough working days for every deadline to fall due
     holidays: list[Day] = Field(max_length=100)
     adjusted_working_days: list[Day] = Field(max_length=100)  # 调休: weekend days that are working days
-    source: line(500)  # the notice, e.g. 国务院办公厅关于2027年部分节假日安排的通知
+    source: Annotated[str, line(500)]  # the notice, e.g. 国务院办公厅关于2027年部分节假日安排的通知
     revision: Annotated[int, Field(ge=1, le=100_000)] = 1
 
 
@@ -563,7 +569,7 @@ class NoticeDeliveryAttempted(EventBody):
     delivery_id: Id
     kind: Code  # receipt | clarification | extension | consultation | answer | warning | ...
     channel: Code  # email | webhook
-    recipient: line(2000)  # masked e-mail address or the webhook URL
+    recipient: Annotated[str, line(2000)]  # masked e-mail address or the webhook URL
     attempt: Annotated[int, Field(ge=1, le=100_000)]
     status: Code  # sent | retrying | failed
     error: Text | None = None

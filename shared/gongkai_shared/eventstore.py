@@ -133,9 +133,7 @@ def stream_problems(config: StreamConfig, sealed: bool = False) -> list[str]:
     return problems
 
 
-async def connect(
-    url: str, name: str, *, user: str = "", password: str = "", **options: Any
-) -> NATS:
+async def connect(url: str, name: str, *, user: str = "", password: str = "", **options: Any) -> NATS:
     """Connect as ``user`` (with its own inbox prefix, the only one it may subscribe to)."""
     auth: dict[str, Any] = {}
     if user:

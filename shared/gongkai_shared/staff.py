@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
 import asyncpg
 from pydantic import Field
@@ -42,22 +43,22 @@ CREATE TABLE IF NOT EXISTS staff_users (
 class StaffUserAdded(EventBody):
     """An administrator added a staff account (工作人员账号)."""
 
-    user_id: line(64, min_length=1)
-    login: line(64, min_length=1)
-    display_name: line(100, min_length=1)
+    user_id: Annotated[str, line(64, min_length=1)]
+    login: Annotated[str, line(64, min_length=1)]
+    display_name: Annotated[str, line(100, min_length=1)]
     roles: list[Role] = Field(default_factory=list, max_length=len(Role))
-    department: line(100) | None = None
+    department: Annotated[str, line(100)] | None = None
 
 
 @event("staff-role-granted", context="review")
 class StaffRoleGranted(EventBody):
-    user_id: line(64, min_length=1)
+    user_id: Annotated[str, line(64, min_length=1)]
     role: Role
 
 
 @event("staff-role-revoked", context="review")
 class StaffRoleRevoked(EventBody):
-    user_id: line(64, min_length=1)
+    user_id: Annotated[str, line(64, min_length=1)]
     role: Role
 
 
@@ -65,24 +66,24 @@ class StaffRoleRevoked(EventBody):
 class StaffUserDisabled(EventBody):
     """The account no longer signs in; its tokens stop working."""
 
-    user_id: line(64, min_length=1)
-    reason: paragraph(500, min_length=1)
+    user_id: Annotated[str, line(64, min_length=1)]
+    reason: Annotated[str, paragraph(500, min_length=1)]
 
 
 @event("staff-password-set", context="review")
 class StaffPasswordSet(EventBody):
     """A new password (argon2id hash); tokens issued before it stop working."""
 
-    user_id: line(64, min_length=1)
-    password_hash: line(200, min_length=1)
+    user_id: Annotated[str, line(64, min_length=1)]
+    password_hash: Annotated[str, line(200, min_length=1)]
 
 
 @event("personal-data-viewed", context="review")
 class PersonalDataViewed(EventBody):
     """A staff member was shown a case's applicant contact and identity details (查阅个人信息)."""
 
-    case_id: line(200, min_length=1)
-    user_id: line(64, min_length=1)
+    case_id: Annotated[str, line(200, min_length=1)]
+    user_id: Annotated[str, line(64, min_length=1)]
     role: Role
 
 

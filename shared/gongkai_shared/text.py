@@ -10,9 +10,10 @@ it. So every text field, in the events and at every HTTP edge, is one of two typ
   bodies, notes): the same, except that tab, line feed and carriage return are allowed.
 
 Both refuse lone surrogates. The rule is also in the JSON Schema (``pattern``), so the event
-catalogue and the OpenAPI documents say it. :func:`line` and :func:`paragraph` add lengths (use
-them rather than ``Field(max_length=…)`` on an optional or list field, whose length check pydantic
-would otherwise run after this one, with a confusing message).
+catalogue and the OpenAPI documents say it. ``Annotated[str, line(200)]`` and
+``Annotated[str, paragraph(5000)]`` add lengths (use them rather than ``Field(max_length=…)`` on
+an optional or list field, whose length check pydantic would otherwise run after this one, with a
+confusing message).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, StringConstraints
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -77,14 +78,31 @@ Paragraph = Annotated[str, PARAGRAPH]
 """Text over one or more lines: no control characters except tab, line feed, carriage return."""
 
 
-def line(max_length: int, *, min_length: int = 0) -> Any:
-    """A :data:`Line` of ``min_length`` to ``max_length`` characters."""
-    return Annotated[str, StringConstraints(min_length=min_length or None, max_length=max_length), LINE]
+class _Sized(_Text):
+    """A :class:`_Text` with a length range, checked before the characters."""
+
+    def __init__(self, base: _Text, max_length: int, min_length: int) -> None:
+        super().__init__(base.kind, base.bad, base.pattern, base.message)
+        self.max_length, self.min_length = max_length, min_length
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        sized = core_schema.str_schema(min_length=self.min_length or None, max_length=self.max_length)
+        return core_schema.no_info_after_validator_function(self.check, sized)
+
+    def __repr__(self) -> str:
+        return f"{self.kind}({self.min_length}..{self.max_length})"
 
 
-def paragraph(max_length: int, *, min_length: int = 0) -> Any:
-    """A :data:`Paragraph` of ``min_length`` to ``max_length`` characters."""
-    return Annotated[str, StringConstraints(min_length=min_length or None, max_length=max_length), PARAGRAPH]
+def line(max_length: int, *, min_length: int = 0) -> _Sized:
+    """Metadata for ``Annotated[str, line(…)]``: a :data:`Line` of ``min_length`` to ``max_length``."""
+    return _Sized(LINE, max_length, min_length)
+
+
+def paragraph(max_length: int, *, min_length: int = 0) -> _Sized:
+    """Metadata for ``Annotated[str, paragraph(…)]``: a :data:`Paragraph` of the given lengths."""
+    return _Sized(PARAGRAPH, max_length, min_length)
 
 
 def as_paragraph(text: str) -> str:

@@ -23,7 +23,7 @@ import asyncio
 import base64
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import structlog
 from cryptography.exceptions import InvalidSignature
@@ -51,19 +51,19 @@ _DOMAIN = b"gongkai-event-v1\n"
 class SigningKeyRegistered(EventBody):
     """The operator registered a service's public key (C2SP verifier-key format)."""
 
-    service: line(100, min_length=1)
-    vkey: line(1000, min_length=1)
+    service: Annotated[str, line(100, min_length=1)]
+    vkey: Annotated[str, line(1000, min_length=1)]
     valid_from: Instant | None = None
     valid_until: Instant | None = None
-    note: paragraph(2000) | None = None
+    note: Annotated[str, paragraph(2000)] | None = None
 
 
 @event("signing-key-revoked", context=TRUST)
 class SigningKeyRevoked(EventBody):
     """The operator revoked a key (``<name>+<hex id>``): events after this one signed by it fail."""
 
-    key: line(300, min_length=1)
-    reason: paragraph(2000)
+    key: Annotated[str, line(300, min_length=1)]
+    reason: Annotated[str, paragraph(2000)]
 
 
 def signing_input(subject: str, data: bytes) -> bytes:

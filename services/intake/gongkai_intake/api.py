@@ -220,7 +220,7 @@ async def track(
 
 class Withdrawal(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reason: paragraph(2000, min_length=1) = Field(description="撤回理由")
+    reason: Annotated[str, paragraph(2000, min_length=1)] = Field(description="撤回理由")
 
 
 @router.post(

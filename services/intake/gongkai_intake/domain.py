@@ -8,7 +8,7 @@ enters the date the office actually received it, which may differ from the entry
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -33,10 +33,12 @@ class ApplicationFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     applicant: Applicant
-    description: paragraph(5000, min_length=2) = Field(description="所需政府信息的名称、文号或特征描述")
+    description: Annotated[str, paragraph(5000, min_length=2)] = Field(
+        description="所需政府信息的名称、文号或特征描述"
+    )
     form: Form
     delivery: Delivery
-    purpose: paragraph(2000) | None = None
+    purpose: Annotated[str, paragraph(2000)] | None = None
 
     @model_validator(mode="after")
     def _contact_reachable(self) -> ApplicationFields:

@@ -21,7 +21,7 @@ from gongkai_shared.web import error_responses, staff
 
 router = APIRouter(prefix="/api/v1", tags=["deadlines 期限"])
 READERS = staff(Role.registrar, Role.handler, Role.reviewer, Role.approver, Role.auditor)
-CaseId = line(100, min_length=1)
+CaseId = Annotated[str, line(100, min_length=1)]
 STAFF_READ_ERRORS = error_responses(401, 403, 404, 422)  # issue 8: every code is declared
 
 
@@ -88,7 +88,7 @@ async def deadlines(
 )
 async def explain(
     request: Request,
-    deadline_id: line(200, min_length=1),
+    deadline_id: Annotated[str, line(200, min_length=1)],
     min_seq: int | None = Query(None, ge=0),
     _: Actor = Depends(READERS),
 ) -> dict:
@@ -168,7 +168,7 @@ async def add_working_days(
     request: Request,
     start: Day,
     days: int = Query(..., ge=0, le=1000),
-    profile_ref: Annotated[line(100), Query(alias="profile")] = "national-2019",
+    profile_ref: Annotated[Annotated[str, line(100)], Query(alias="profile")] = "national-2019",
 ) -> dict:
     try:
         p = profile(profile_ref)
@@ -196,7 +196,7 @@ class CalendarYear(BaseModel):
     year: int = Field(ge=2000, le=2200)
     holidays: list[date] = Field(max_length=100)  # as calendar-loaded: a year keeps its working days
     adjusted_working_days: list[date] = Field(default=[], max_length=100)
-    source: line(500, min_length=1)
+    source: Annotated[str, line(500, min_length=1)]
 
     @model_validator(mode="after")
     def _consistent(self) -> CalendarYear:
@@ -248,7 +248,9 @@ async def load_calendar_year(
             loaded,
             aggregate_id=aggregate,
             actor=actor,
-            event_id=derived_id(aggregate, f"revision:{revision}:{sha256_hex(loaded.model_dump_json().encode())}"),  # noqa: E501
+            event_id=derived_id(
+                aggregate, f"revision:{revision}:{sha256_hex(loaded.model_dump_json().encode())}"
+            ),  # noqa: E501
         )
         last_event = await rt.store.last_event(aggregate)
         stored = await rt.store.append(event, rt.service, last_event.seq if last_event else 0)

@@ -22,7 +22,7 @@ def _rt(request: Request) -> Runtime:
 @router.get("", summary="政府信息公开目录", responses=error_responses(422))
 async def list_catalog(
     request: Request,
-    q: Annotated[line(200) | None, Query(description="words in the title")] = None,
+    q: Annotated[Annotated[str, line(200)] | None, Query(description="words in the title")] = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=1_000_000),
     min_seq: int | None = Query(None, ge=0),
@@ -33,7 +33,7 @@ async def list_catalog(
 
 
 @router.get("/{index_number:path}", summary="按索引号查看公开信息", responses=error_responses(404, 422))
-async def get_catalog_item(index_number: line(200, min_length=1), request: Request) -> dict:
+async def get_catalog_item(index_number: Annotated[str, line(200, min_length=1)], request: Request) -> dict:
     found = await queries.get_item(_rt(request).pool, index_number)
     if found is None:
         raise HTTPException(404, "未找到该索引号的信息 (no item with this index number)")

@@ -4,7 +4,7 @@ Each command's roles come from the state machine table; a command the case's sta
 allow is ``409`` with a clear message; bad input is ``422``.
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
@@ -24,7 +24,7 @@ from .scope import check_department, handler_department, masked, record_read
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 案件"])
 READERS = staff(Role.registrar, Role.handler, Role.reviewer, Role.approver, Role.auditor)
-CaseId = line(200, min_length=1)
+CaseId = Annotated[str, line(200, min_length=1)]
 # what each kind of operation can answer besides success (issue 8: every code is declared)
 READ_ERRORS = error_responses(401, 403, 422)
 CASE_READ_ERRORS = error_responses(401, 403, 404, 422)

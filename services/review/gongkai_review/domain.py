@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -60,15 +61,15 @@ def _model() -> ConfigDict:
     return ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-Text = paragraph(5000, min_length=1)  # reasons, notes, summaries: several lines allowed
-Department = line(200, min_length=1)
-ConsultationId = line(200, min_length=1)
+Text = Annotated[str, paragraph(5000, min_length=1)]  # reasons, notes, summaries: several lines allowed
+Department = Annotated[str, line(200, min_length=1)]
+ConsultationId = Annotated[str, line(200, min_length=1)]
 
 
 class Register(BaseModel):
     model_config = _model()
     received_on: Day | None = Field(None, description="收到申请之日, for letters, fax, in person")
-    profile: line(100) | None = Field(None, description=f"rule profile: {sorted(PROFILES)}")
+    profile: Annotated[str, line(100)] | None = Field(None, description=f"rule profile: {sorted(PROFILES)}")
 
 
 class Assign(BaseModel):
@@ -85,7 +86,7 @@ class GiveFeedback(BaseModel):
 
 class RequestClarification(BaseModel):
     model_config = _model()
-    items: list[paragraph(2000, min_length=1)] = Field(min_length=1, max_length=30)
+    items: list[Annotated[str, paragraph(2000, min_length=1)]] = Field(min_length=1, max_length=30)
     period_days: int | None = Field(None, ge=1, le=60)
 
 
@@ -102,7 +103,7 @@ class Abandon(BaseModel):
 class StartConsultation(BaseModel):
     model_config = _model()
     party_kind: PartyKind
-    party: line(300, min_length=1)
+    party: Annotated[str, line(300, min_length=1)]
     matter: Text
 
 
@@ -110,7 +111,7 @@ class RecordReply(BaseModel):
     model_config = _model()
     consultation_id: ConsultationId
     reply: Reply
-    grounds: paragraph(5000) | None = None
+    grounds: Annotated[str, paragraph(5000)] | None = None
 
 
 class Override(BaseModel):
@@ -127,8 +128,8 @@ class ReviewConfidentiality(BaseModel):
 
 class PartWithheld(BaseModel):
     model_config = _model()
-    part: paragraph(2000, min_length=1)
-    reason: line(100)
+    part: Annotated[str, paragraph(2000, min_length=1)]
+    reason: Annotated[str, line(100)]
 
 
 class Draft(BaseModel):
@@ -136,14 +137,14 @@ class Draft(BaseModel):
 
     model_config = _model()
     outcome: Outcome
-    reasons: list[line(100)] = Field(default_factory=list, max_length=1)
-    legal_basis: paragraph(500) | None = None
-    disclosed_content: paragraph(100_000, min_length=1) | None = None
-    title: line(300, min_length=1) | None = None
+    reasons: list[Annotated[str, line(100)]] = Field(default_factory=list, max_length=1)
+    legal_basis: Annotated[str, paragraph(500)] | None = None
+    disclosed_content: Annotated[str, paragraph(100_000, min_length=1)] | None = None
+    title: Annotated[str, line(300, min_length=1)] | None = None
     withheld_parts: list[PartWithheld] = Field(default_factory=list, max_length=50)
-    responsible_agency: line(300) | None = None
-    published_at: line(500) | None = None
-    note: paragraph(5000) | None = None
+    responsible_agency: Annotated[str, line(300)] | None = None
+    published_at: Annotated[str, line(500)] | None = None
+    note: Annotated[str, paragraph(5000)] | None = None
 
     @model_validator(mode="after")
     def _fits_outcome(self) -> Draft:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -42,16 +42,18 @@ ADMIN = staff(Role.admin)
 CHANGE_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422)
 PASSWORDS_OFF = "本机关已启用统一身份认证，不再接受本地密码登录 (local passwords are off: use single sign-on)"
 HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
-Login = line(64, min_length=1)
+Login = Annotated[str, line(64, min_length=1)]
 
 
 class NewUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
     login: Login = Field(description="登录名")
-    display_name: line(100, min_length=1) = Field(description="姓名")
+    display_name: Annotated[str, line(100, min_length=1)] = Field(description="姓名")
     roles: list[Role] = Field(min_length=1, max_length=len(Role))
-    department: line(100) | None = Field(default=None, description="所属部门（承办部门经办人）")
-    password: line(200, min_length=12) | None = None
+    department: Annotated[str, line(100)] | None = Field(
+        default=None, description="所属部门（承办部门经办人）"
+    )
+    password: Annotated[str, line(200, min_length=12)] | None = None
 
 
 class Grant(BaseModel):
@@ -61,12 +63,12 @@ class Grant(BaseModel):
 
 class Disable(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: paragraph(500, min_length=2)
+    reason: Annotated[str, paragraph(500, min_length=2)]
 
 
 class Password(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    password: line(200, min_length=12)
+    password: Annotated[str, line(200, min_length=12)]
 
 
 class TokenRequest(BaseModel):
@@ -77,7 +79,7 @@ class TokenRequest(BaseModel):
 class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     login: Login
-    password: line(200, min_length=1)
+    password: Annotated[str, line(200, min_length=1)]
 
 
 class Token(BaseModel):
