@@ -241,7 +241,8 @@ class EventStore:
             msg = await self.js.get_last_msg(self.stream, filter_subject, direct=True)
         except NotFoundError:
             return None
-        return RawEvent(msg.seq, msg.subject, dict(msg.headers or {}), msg.data)
+        assert msg.seq is not None and msg.subject is not None  # a direct get always names both
+        return RawEvent(msg.seq, msg.subject, dict(msg.headers or {}), msg.data or b"")
 
     async def read_raw(
         self, start_seq: int = 1, filter_subject: str = "foi.>", *, until_seq: int | None = None

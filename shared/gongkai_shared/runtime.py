@@ -11,7 +11,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import structlog
@@ -235,10 +235,13 @@ async def _preflight(settings: ServiceSettings, service: str) -> None:
         await runtime.stop()
 
 
+S = TypeVar("S", bound=ServiceSettings)
+
+
 def service_main(
     service: str,
-    settings_factory: Callable[[], ServiceSettings],
-    app_factory: Callable[[ServiceSettings], Any],
+    settings_factory: Callable[[], S],
+    app_factory: Callable[[S], Any],
     migrations: Path,
 ) -> None:
     parser = argparse.ArgumentParser(prog=f"gongkai-{service}")
