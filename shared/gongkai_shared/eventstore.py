@@ -6,6 +6,10 @@ Append rules (ARCHITECTURE.md §1):
   stale writer (err_code 10071). The server checks the sequence *before* deduplicating, so a
   retry of a publish that was in fact stored also gets 10071: we then look for our event id in
   the aggregate's history and, if it is there, the append succeeded.
+- A publish whose acknowledgement does not come in time (NATS slow, frozen or gone) may or may
+  not have been stored: we look for our event id the same way, within ``resolve_within``
+  seconds, and return the stored event; if that cannot be told, ``AppendUnresolved`` says so
+  (a retry with the same event id is safe: it is stored once, or found).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import nats
+import nats.errors
 import structlog
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -41,6 +46,17 @@ class ConcurrencyConflict(Exception):
     def __init__(self, aggregate_id: str, expected: int) -> None:
         super().__init__(f"aggregate {aggregate_id} moved past sequence {expected}")
         self.aggregate_id, self.expected = aggregate_id, expected
+
+
+class AppendUnresolved(Exception):
+    """A publish timed out and whether it was stored could not be told in time: the event may
+    be in the log, or may still arrive there. Retrying with the same event id is safe."""
+
+    def __init__(self, aggregate_id: str, event_id: str) -> None:
+        super().__init__(
+            f"append of {event_id} to {aggregate_id} timed out; whether it was stored is unknown"
+        )
+        self.aggregate_id, self.event_id = aggregate_id, event_id
 
 
 class ChainError(Exception):
@@ -172,6 +188,8 @@ class EventStore:
         self.signers: dict[str, EventSigner] = {s.context: s for s in many}
         # who may write to this log (learnt from its trust events); readers verify against it
         self.keyring: KeyRing | None = None
+        # after a publish timed out: how long to look for the event before AppendUnresolved
+        self.resolve_within = 3.0
 
     async def ensure_stream(self, replicas: int = 1) -> None:
         """Create the stream, or bring an existing one to the immutable settings. Idempotent.
@@ -333,6 +351,8 @@ class EventStore:
         }
         try:
             ack = await self.js.publish(subject, data, stream=self.stream, headers=headers)
+        except nats.errors.TimeoutError:
+            return await self._resolve(aggregate_id, event.id)
         except APIError as e:
             if e.err_code != WRONG_LAST_SEQUENCE:
                 raise
@@ -342,6 +362,20 @@ class EventStore:
                 return stored
             raise ConcurrencyConflict(aggregate_id, expected_seq) from e
         return StoredEvent(seq=ack.seq, subject=subject, headers=headers, data=data, envelope=event)
+
+    async def _resolve(self, aggregate_id: str, event_id: str) -> StoredEvent:
+        """After a publish timed out: the stored event, or AppendUnresolved within a bound."""
+        try:
+            async with asyncio.timeout(self.resolve_within):
+                stored = await self._find_stored(aggregate_id, event_id)
+        except (TimeoutError, nats.errors.Error) as e:
+            log.warning("append_unresolved", event_id=event_id, error=str(e) or type(e).__name__)
+            raise AppendUnresolved(aggregate_id, event_id) from e
+        if stored is None:  # not there yet; the publish may still arrive (a reconnect's buffer)
+            log.warning("append_unresolved", event_id=event_id, error="not stored yet")
+            raise AppendUnresolved(aggregate_id, event_id)
+        log.info("append_was_stored", event_id=event_id, seq=stored.seq, after="timeout")
+        return stored
 
     async def _find_stored(self, aggregate_id: str, event_id: str) -> StoredEvent | None:
         last = await self.last_event(aggregate_id)

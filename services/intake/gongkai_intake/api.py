@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import hmac
-import secrets
-import uuid
-from base64 import b32encode
 from datetime import date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,15 +13,27 @@ from pydantic import BaseModel, ConfigDict, Field
 from gongkai_shared.auth import Role
 from gongkai_shared.clock import Clock
 from gongkai_shared.commands import CommandRejected, execute
-from gongkai_shared.envelope import Actor, Envelope, derived_id, sha256_hex
-from gongkai_shared.eventstore import ConcurrencyConflict
+from gongkai_shared.envelope import Actor, Envelope
+from gongkai_shared.eventstore import AppendUnresolved, ConcurrencyConflict
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.text import paragraph
 from gongkai_shared.web import error_body, error_responses, staff
 
 from . import queries
-from .domain import Apply, InvalidApplication, Registration, receive, request_withdrawal, same_request
+from .domain import (
+    Apply,
+    InvalidApplication,
+    Registration,
+    case_for_key,
+    code_for_key,
+    new_key,
+    receive,
+    request_withdrawal,
+    same_request,
+    tracking_hash,
+)
 from .ratelimit import RateLimits
+from .settings import IntakeSettings
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications 申请"])
 
@@ -51,21 +59,56 @@ class Accepted(BaseModel):
     sequence: int
 
 
-def new_tracking_code(secret: str, idempotency_key: str | None) -> str:
-    """120 random bits in base32 (24 characters); derived from the key on a retried request."""
-    if idempotency_key:
-        raw = hmac.new(secret.encode(), f"tracking:{idempotency_key}".encode(), "sha256").digest()[:15]
-    else:
-        raw = secrets.token_bytes(15)
-    return b32encode(raw).decode()
+class RetryWithKey(BaseModel):
+    """503: whether the application was stored could not be told in time (the event log did not
+    answer). Sending the same body again with ``Idempotency-Key: <idempotency_key>`` gives the
+    same case and the same tracking code, whether or not this attempt was stored."""
+
+    status: int = Field(description="503")
+    message: str
+    idempotency_key: str = Field(description="the key to retry with (the client's own, or one assigned)")
 
 
-def tracking_hash(code: str) -> str:
-    return sha256_hex(code.strip().upper().encode())
+RETRY_AFTER = 5  # seconds: NATS answers again, or the retry is resolved the same way
+UNRESOLVED = (
+    "暂时无法确认申请是否已保存，请稍后使用同一幂等键重新提交，不会重复受理"
+    " (could not confirm whether the application was stored; retry with the same Idempotency-Key)"
+)
+
+
+class Unresolved(Exception):
+    """A submission whose append could not be resolved; the client retries with ``key``."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"unresolved submission, key {key}")
+        self.key = key
+
+
+def retry_with_key(e: Unresolved) -> JSONResponse:
+    body = RetryWithKey(status=503, message=UNRESOLVED, idempotency_key=e.key).model_dump()
+    headers = {"Retry-After": str(RETRY_AFTER), "Idempotency-Key": e.key}
+    return JSONResponse(body, 503, headers=headers)
+
+
+RESPONSE_503: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": RetryWithKey,
+        "description": "无法确认是否已保存：以同一幂等键重试 (unresolved: retry with the same key)",
+        "headers": {
+            "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}},
+            "Idempotency-Key": {"description": "the key to retry with", "schema": {"type": "string"}},
+        },
+    }
+}
 
 
 def _runtime(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+def _secret(request: Request) -> str:
+    settings: IntakeSettings = request.app.state.settings
+    return settings.tracking_secret
 
 
 def rate_limited(kind: str):  # noqa: ANN201 — a FastAPI dependency
@@ -104,18 +147,23 @@ IdempotencyKey = Annotated[
     status_code=201,
     response_model=Accepted,
     summary="提交政府信息公开申请",
-    responses=error_responses(400, 409, 413, 422, 429),
+    responses={**error_responses(400, 409, 413, 422, 429), **RESPONSE_503},
     dependencies=[rate_limited("applications")],
 )
 async def apply(
     cmd: Apply, request: Request, idempotency_key: IdempotencyKey = None
 ) -> Accepted | JSONResponse:
     """Submit an application online; it is received today (Beijing time). ``Idempotency-Key``
-    makes a retried submission one case; the key is bound to the body."""
+    makes a retried submission one case; the key is bound to the body. ``503`` (the log did not
+    answer in time) names the key to retry with, also when the request had none."""
     try:
-        return await submit(_runtime(request), request.app.state.clock, cmd, idempotency_key)
+        return await submit(
+            _runtime(request), request.app.state.clock, _secret(request), cmd, idempotency_key
+        )
     except InvalidApplication as e:
         return _invalid(e)
+    except Unresolved as e:
+        return retry_with_key(e)
 
 
 @router.post(
@@ -123,7 +171,7 @@ async def apply(
     status_code=201,
     response_model=Accepted,
     summary="登记信函、传真、当面提交的申请（登记人员）",
-    responses=error_responses(400, 401, 403, 409, 413, 422),
+    responses={**error_responses(400, 401, 403, 409, 413, 422), **RESPONSE_503},
 )
 async def register(
     cmd: Registration,
@@ -136,33 +184,38 @@ async def register(
     The tracking code in the answer is for the applicant (sent with the receipt notice)."""
     clock: Clock = request.app.state.clock
     earliest = clock.today() - timedelta(days=request.app.state.runtime.settings.receipt_max_age_days)
+    rt, secret = _runtime(request), _secret(request)
     try:
-        return await submit(_runtime(request), clock, cmd, idempotency_key, actor=actor, earliest=earliest)
+        return await submit(rt, clock, secret, cmd, idempotency_key, actor=actor, earliest=earliest)
     except InvalidApplication as e:
         return _invalid(e)
+    except Unresolved as e:
+        return retry_with_key(e)
 
 
 async def submit(
     rt: Runtime,
     clock: Clock,
+    secret: str,
     cmd: Apply | Registration,
     idempotency_key: str | None,
     *,
     actor: Actor = APPLICANT,
     earliest: date | None = None,
 ) -> Accepted:
-    """Append ``request-received`` for a new case (raises InvalidApplication, HTTPException 409).
+    """Append ``request-received`` for a new case (raises InvalidApplication, HTTPException 409,
+    Unresolved).
 
-    With a key, the case, its event and its tracking code derive from the key; a key already
-    used answers the earlier case only if that case was made from the same request (the same
-    body, read back from its event); otherwise 409, saying nothing of it.
+    The case, its event and its tracking code derive from the key (one is assigned when the
+    request has none); a key already used answers the earlier case only if that case was made
+    from the same request (the same body, read back from its event); otherwise 409, saying
+    nothing of it. A publish that timed out is resolved by the event store (was our event
+    stored?); if it cannot be, Unresolved carries the key, so that no stored application is
+    left without a way to its tracking code.
     """
-    if idempotency_key:
-        case_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"gongkai:application:{idempotency_key}"))
-        event_id = derived_id(case_id, "request-received")
-    else:
-        case_id, event_id = str(uuid.uuid4()), None
-    code = new_tracking_code(rt.settings.tracking_secret, idempotency_key)  # type: ignore[attr-defined]
+    key = idempotency_key or new_key()
+    case_id, event_id = case_for_key(key)
+    code = code_for_key(secret, key)
     event = receive(
         cmd,
         case_id=case_id,
@@ -177,8 +230,10 @@ async def submit(
         stored = await rt.store.append(event, "intake", expected_seq=0)
     except ConcurrencyConflict:
         raise HTTPException(409, KEY_REUSED) from None
+    except AppendUnresolved:
+        raise Unresolved(key) from None
     env = stored.envelope
-    if idempotency_key and (env.name != "request-received" or not same_request(cmd, env.data)):
+    if env.name != "request-received" or not same_request(cmd, env.data):
         raise HTTPException(409, KEY_REUSED)
     return Accepted(
         case_id=case_id,
@@ -244,6 +299,7 @@ async def withdraw(tracking_code: TrackingCode, body: Withdrawal, request: Reque
 
     async def load() -> tuple[str, int]:
         row = await queries.case_by_tracking_hash(rt.pool, tracking_hash(tracking_code))
+        assert row is not None  # found above; applications are never deleted
         return row["status"], row["last_seq"]
 
     try:

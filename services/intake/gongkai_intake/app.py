@@ -24,6 +24,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         projections=lambda rt: [ApplicationsProjection()],
         clock=clock,
     )
+    app.state.settings = settings
     rates = {"applications": settings.rate_applications, "lookups": settings.rate_lookups}
     app.state.rate_limits = RateLimits(
         {kind: Rate.parse(rate) for kind, rate in rates.items()}, settings.trusted_proxies

@@ -3,17 +3,25 @@
 收到申请之日 (the receipt date) starts the clock (DOMAIN.md §2): for an online application it
 is the day it is submitted; for a letter, a fax or an in-person application the registrar
 enters the date the office actually received it, which may differ from the entry time.
+
+Every submission has an idempotency key (the client's ``Idempotency-Key``, the form's token, or
+one the server assigns): the case id, the event id and the tracking code all derive from it, so
+a submission retried with its key is the same case and answers the same code.
 """
 
 from __future__ import annotations
 
+import hmac
+import secrets
+import uuid
+from base64 import b32encode
 from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gongkai_shared.decisions import CommandRejected
-from gongkai_shared.envelope import Actor, Envelope
+from gongkai_shared.envelope import Actor, Envelope, derived_id, sha256_hex
 from gongkai_shared.events import (
     Applicant,
     Channel,
@@ -74,6 +82,29 @@ class Registration(ApplicationFields):
     received_on: Day = Field(
         description="收到申请之日: not in the future, at most a bounded number of days back"
     )
+
+
+def new_key() -> str:
+    """A key the server assigns to a submission that came without one (32 random characters)."""
+    return secrets.token_urlsafe(24)
+
+
+def case_for_key(key: str) -> tuple[str, str]:
+    """The (case id, ``request-received`` event id) of the submission made with ``key``."""
+    case_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"gongkai:application:{key}"))
+    return case_id, derived_id(case_id, "request-received")
+
+
+def code_for_key(secret: str, key: str) -> str:
+    """查询码: 120 bits of HMAC(secret, key) in base32 (24 characters A-Z, 2-7). Whoever holds
+    the key (the applicant) can have it again; without the secret nobody can compute it."""
+    raw = hmac.new(secret.encode(), f"tracking:{key}".encode(), "sha256").digest()[:15]
+    return b32encode(raw).decode()
+
+
+def tracking_hash(code: str) -> str:
+    """What the log and the projection hold of a code (compared case-insensitively)."""
+    return sha256_hex(code.strip().upper().encode())
 
 
 class InvalidApplication(ValueError):

@@ -2,6 +2,10 @@
 
 Server-rendered HTML (Jinja2, autoescaped) over the same decisions as the JSON API: the form is
 validated by the same ``Apply`` model and appends the same ``request-received``.
+
+The form carries a hidden token made when it is rendered: it is the submission's idempotency
+key, so a form sent twice (a double click, a reload) is one case and both answers show the same
+tracking code. The tracking form is a GET (a read): it needs none.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import ValidationError
@@ -17,9 +21,10 @@ from pydantic import ValidationError
 from gongkai_shared.events import ApplicantType, Delivery, Form
 
 from . import queries
-from .api import submit, tracking_hash
-from .domain import Apply, InvalidApplication
+from .api import RETRY_AFTER, Unresolved, submit
+from .domain import Apply, InvalidApplication, new_key, tracking_hash
 from .ratelimit import RateLimits
+from .settings import IntakeSettings
 
 router = APIRouter(include_in_schema=False)
 _env = Environment(loader=PackageLoader("gongkai_intake", "templates"), autoescape=select_autoescape())
@@ -67,6 +72,13 @@ def in_chinese(err: Any) -> str:
 
 CODE = re.compile(r"[A-Za-z2-7]{24}")  # a tracking code: 24 characters of base32
 BAD_CODE = "查询码格式不正确：查询码为 24 位，由字母 A-Z 和数字 2-7 组成。"
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # the form's token (domain.new_key: 32 characters)
+STALE_FORM = "表单已失效，请核对内容后重新提交。"
+RESUBMITTED = "此表单已提交过内容不同的申请。如需另行申请，请核对内容后再次点击“提交申请”。"
+UNRESOLVED = (
+    "系统繁忙，暂时无法确认您的申请是否已保存。请稍后再次点击“提交申请”："
+    "同一表单再次提交不会重复受理，将显示同一查询码。"
+)
 
 
 def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -84,22 +96,28 @@ def _busy(request: Request, kind: str, back: str) -> HTMLResponse | None:
     return page
 
 
-def _form_page(values: dict[str, str], errors: list[dict[str, str]], status: int) -> HTMLResponse:
-    return _page(
+def _form_page(
+    values: dict[str, str], errors: list[dict[str, str]], status: int, token: str, notice: str = ""
+) -> HTMLResponse:
+    page = _page(
         "apply.html",
         status,
         values=values,
         errors=errors,
+        notice=notice,
+        token=token,
         labels=LABELS,
         applicant_types=APPLICANT_TYPES,
         forms=FORMS,
         deliveries=DELIVERIES,
     )
+    page.headers["Cache-Control"] = "no-store"  # each rendering its own token
+    return page
 
 
 @router.get("/apply", response_class=HTMLResponse)
 async def application_form() -> HTMLResponse:
-    return _form_page({}, [], 200)
+    return _form_page({}, [], 200, new_key())
 
 
 @router.post("/apply", response_class=HTMLResponse)
@@ -108,6 +126,9 @@ async def submit_form(request: Request) -> HTMLResponse:
         return busy
     form = await request.form()
     values = {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
+    token = values.pop("token", "")
+    if token and not TOKEN.fullmatch(token):
+        return _form_page(values, [], 422, new_key(), STALE_FORM)
     contact = {k: values[k] for k in ("email", "phone", "address") if values.get(k)}
     body = {
         "applicant": {"name": values.get("name", ""), "type": values.get("type", ""),
@@ -115,17 +136,29 @@ async def submit_form(request: Request) -> HTMLResponse:
         "description": values.get("description", ""), "form": values.get("form", ""),
         "delivery": values.get("delivery", ""), "channel": "online", "purpose": values.get("purpose") or None,
     }  # fmt: skip
+    token = token or new_key()  # a form from before tokens, or a script: a key of its own
+    settings: IntakeSettings = request.app.state.settings
     try:
         cmd = Apply.model_validate(body)
-        accepted = await submit(request.app.state.runtime, request.app.state.clock, cmd, None)
+        accepted = await submit(
+            request.app.state.runtime, request.app.state.clock, settings.tracking_secret, cmd, token
+        )
     except ValidationError as e:
         errors = [
             {"field": ".".join(str(p) for p in err["loc"]) or "body", "message": in_chinese(err)}
             for err in e.errors()
         ]
-        return _form_page(values, errors, 422)
+        return _form_page(values, errors, 422, token)
     except InvalidApplication as e:
-        return _form_page(values, [{"field": e.field, "message": str(e)}], 422)
+        return _form_page(values, [{"field": e.field, "message": str(e)}], 422, token)
+    except Unresolved as e:  # the same token again is the same case, stored or not
+        page = _form_page(values, [], 503, e.key, UNRESOLVED)
+        page.headers["Retry-After"] = str(RETRY_AFTER)
+        return page
+    except HTTPException as e:
+        if e.status_code != 409:
+            raise
+        return _form_page(values, [], 409, new_key(), RESUBMITTED)
     return _page(
         "accepted.html",
         201,

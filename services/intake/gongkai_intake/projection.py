@@ -89,7 +89,7 @@ class ApplicationsProjection:
         if event.name in ("review-approved", "decision-recorded") and d.get("draft_id"):
             await self._bump(conn, case_id, event.seq)  # signed, not yet sent: internal
             return
-        status, detail = VISIBLE[event.name]
+        status, shown = VISIBLE[event.name]
         if event.name in ("review-approved", "decision-recorded"):
             status = "answered"
         if event.name == "deadline-breached":
@@ -105,7 +105,7 @@ class ApplicationsProjection:
                 status,
                 outcome,
             )
-        await self._history(conn, case_id, event, detail(d))
+        await self._history(conn, case_id, event, shown(d))
 
     async def _bump(self, conn: asyncpg.Connection, case_id: str, seq: int) -> None:
         await conn.execute("UPDATE applications SET last_seq=$2 WHERE case_id=$1", case_id, seq)
