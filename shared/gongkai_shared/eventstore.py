@@ -7,9 +7,9 @@ Append rules (ARCHITECTURE.md §1):
   retry of a publish that was in fact stored also gets 10071: we then look for our event id in
   the aggregate's history and, if it is there, the append succeeded.
 - A publish whose acknowledgement does not come in time (NATS slow, frozen or gone) may or may
-  not have been stored: we look for our event id the same way, within ``resolve_within``
-  seconds, and return the stored event; if that cannot be told, ``AppendUnresolved`` says so
-  (a retry with the same event id is safe: it is stored once, or found).
+  not have been stored: we publish it once more, which the stream answers after the first
+  attempt (an ack, or 10071 and the search above), within ``resolve_within`` seconds; if no
+  answer comes, ``AppendUnresolved`` says so (a retry with the same event id is safe).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import nats.errors
 import structlog
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.api import ConsumerConfig, DeliverPolicy, PubAck, StorageType, StreamConfig
 from nats.js.errors import APIError, BadRequestError, NotFoundError
 
 from .access import inbox_prefix
@@ -350,9 +350,10 @@ class EventStore:
             **signer.headers(subject, data),
         }
         try:
-            ack = await self.js.publish(subject, data, stream=self.stream, headers=headers)
-        except nats.errors.TimeoutError:
-            return await self._resolve(aggregate_id, event.id)
+            try:
+                ack = await self.js.publish(subject, data, stream=self.stream, headers=headers)
+            except nats.errors.TimeoutError:
+                ack = await self._publish_again(subject, data, headers, aggregate_id, event.id)
         except APIError as e:
             if e.err_code != WRONG_LAST_SEQUENCE:
                 raise
@@ -363,19 +364,20 @@ class EventStore:
             raise ConcurrencyConflict(aggregate_id, expected_seq) from e
         return StoredEvent(seq=ack.seq, subject=subject, headers=headers, data=data, envelope=event)
 
-    async def _resolve(self, aggregate_id: str, event_id: str) -> StoredEvent:
-        """After a publish timed out: the stored event, or AppendUnresolved within a bound."""
+    async def _publish_again(
+        self, subject: str, data: bytes, headers: dict[str, str], aggregate_id: str, event_id: str
+    ) -> PubAck:
+        """After a publish timed out: was it stored? The same message again (same id, same
+        expected sequence) is answered in order, after the first attempt: stored now (an ack),
+        stored then (10071: the caller finds it), or no answer within ``resolve_within``."""
+        log.warning("append_timed_out", event_id=event_id, resolving_within=self.resolve_within)
         try:
-            async with asyncio.timeout(self.resolve_within):
-                stored = await self._find_stored(aggregate_id, event_id)
-        except (TimeoutError, nats.errors.Error) as e:
-            log.warning("append_unresolved", event_id=event_id, error=str(e) or type(e).__name__)
-            raise AppendUnresolved(aggregate_id, event_id) from e
-        if stored is None:  # not there yet; the publish may still arrive (a reconnect's buffer)
-            log.warning("append_unresolved", event_id=event_id, error="not stored yet")
-            raise AppendUnresolved(aggregate_id, event_id)
-        log.info("append_was_stored", event_id=event_id, seq=stored.seq, after="timeout")
-        return stored
+            return await self.js.publish(
+                subject, data, stream=self.stream, headers=headers, timeout=self.resolve_within
+            )
+        except nats.errors.TimeoutError:
+            log.warning("append_unresolved", event_id=event_id)
+            raise AppendUnresolved(aggregate_id, event_id) from None
 
     async def _find_stored(self, aggregate_id: str, event_id: str) -> StoredEvent | None:
         last = await self.last_event(aggregate_id)
