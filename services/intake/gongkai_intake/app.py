@@ -1,4 +1,12 @@
-"""Intake's composition root."""
+"""Intake's composition root and table of contents (受理: applications in, tracking out).
+
+Where things are: the rules (what an application is, its receipt date, the key a submission
+derives its case and tracking code from, withdrawal) in ``domain.py``, pure; the JSON routes in
+``api.py``, the applicant's pages in ``pages.py``; the applicant-safe view of each case in
+``projection.py`` (tables ``applications``, ``application_history``), read by ``queries.py``;
+per-client limits in ``ratelimit.py``. Intake has no reactions: it only appends
+``request-received`` and ``withdrawal-requested``.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +14,28 @@ from fastapi import FastAPI
 
 from gongkai_shared.app import build_app
 from gongkai_shared.clock import Clock
+from gongkai_shared.contents import Route
 
-from .api import router
-from .pages import router as pages
+from . import api, domain, pages
 from .projection import ApplicationsProjection
 from .ratelimit import Rate, RateLimits
 from .settings import IntakeSettings
+
+APPLICATIONS = "/api/v1/applications"
+ROUTES = (
+    # commands: input model -> rule (domain.py) -> one event
+    Route("POST", APPLICATIONS, api.apply, "public (rate-limited)", domain.Apply, domain.receive),
+    Route("POST", f"{APPLICATIONS}/registered", api.register, "registrar (staff)",
+          domain.Registration, domain.receive),
+    Route("POST", f"{APPLICATIONS}/{{tracking_code}}/withdrawal", api.withdraw,
+          "whoever holds the tracking code (rate-limited)", api.Withdrawal, domain.request_withdrawal),
+    Route("POST", "/apply", pages.submit_form, "public (rate-limited)", domain.Apply, domain.receive),
+    # reads
+    Route("GET", f"{APPLICATIONS}/{{tracking_code}}", api.track, "whoever holds the tracking code"),
+    Route("GET", "/apply", pages.application_form, "public"),
+    Route("GET", "/track", pages.track_form, "public"),
+    Route("GET", "/track/{code}", pages.track_page, "whoever holds the tracking code"),
+)  # fmt: skip
 
 
 def create_app(settings: IntakeSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -20,7 +44,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         service="intake",
         title="Gongkai intake 申请受理",
         settings=settings,
-        routers=[router, pages],
+        routers=[api.router, pages.router],
         projections=lambda rt: [ApplicationsProjection()],
         clock=clock,
     )

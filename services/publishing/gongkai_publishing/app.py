@@ -1,4 +1,11 @@
-"""Publishing's composition root: the catalogue projection and the reaction to approvals."""
+"""Publishing's composition root and table of contents (主动公开: the public catalogue).
+
+Where things are: the rules (what an approval publishes, the refusal register's match, the
+索引号 format) in ``domain.py``, pure; the reaction to ``review-approved`` in ``subscribers.py``;
+the catalogue and the refusal register in ``projection.py`` (tables ``catalog_items``,
+``refusal_register``, ``index_counters``, ``index_allocations``), read by ``queries.py``; the
+public routes in ``api.py``. Publishing takes no commands: it reacts.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,29 @@ from fastapi import FastAPI
 
 from gongkai_shared.app import build_app
 from gongkai_shared.clock import Clock
+from gongkai_shared.contents import OnEvent, Route
 from gongkai_shared.reactions import run_reactions
 from gongkai_shared.runtime import Runtime
 
+from . import api, domain, subscribers
 from .api import router
 from .projection import CatalogProjection
 from .settings import PublishingSettings
 from .subscribers import approvals
+
+REACTIONS = (
+    OnEvent(
+        "foi.review.*.review-approved",
+        subscribers.DURABLE,
+        subscribers.on_review_approved,
+        (domain.should_publish, domain.refused_by, domain.publish, domain.refuse),
+        ("published", "publication-refused"),
+    ),
+)
+ROUTES = (
+    Route("GET", "/api/v1/catalog", api.list_catalog, "public"),
+    Route("GET", "/api/v1/catalog/{index_number:path}", api.get_catalog_item, "public"),
+)
 
 
 def create_app(settings: PublishingSettings | None = None, clock: Clock | None = None) -> FastAPI:
