@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -40,9 +41,12 @@ async def serve(app, port: int) -> tuple[uvicorn.Server, asyncio.Future]:
 
 
 @asynccontextmanager
-async def open_site(nats_server: NatsServer, database_url: str, tmp_path: Path) -> AsyncIterator[Site]:
-    """The four services behind Caddy; everything stopped on the way out (Caddy first)."""
-    system = await System(nats_server, database_url).start()
+async def open_site(
+    nats_server: NatsServer, database_url: str, tmp_path: Path, **extra: Any
+) -> AsyncIterator[Site]:
+    """The four services behind Caddy (``extra``: settings per service, as System takes them);
+    everything stopped on the way out (Caddy first)."""
+    system = await System(nats_server, database_url, **extra).start()
     servers: dict[str, tuple[uvicorn.Server, asyncio.Future]] = {}
     edge: Edge | None = None
     try:
