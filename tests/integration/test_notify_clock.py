@@ -119,10 +119,7 @@ class Replicas:
             **nats.service_settings("notify"),
             database_url=database_url,
             auth_secret=SECRET,
-            tick_seconds=0.05,
-            delivery_tick_seconds=0.05,
-            retry_base_seconds=0.05,
-            **settings,
+            **{"tick_seconds": 0.05, "delivery_tick_seconds": 0.05, "retry_base_seconds": 0.05, **settings},
         )
         self.apps: list[Any] = []
         self.staff: dict[str, set[Any]] = {}
