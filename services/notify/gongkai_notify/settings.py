@@ -11,7 +11,7 @@ class NotifySettings(ServiceSettings):
     tick_seconds: float = 5.0  # how often due deadlines are checked
     profile: str = "national-2019"  # until case-registered names the case's profile
     warn_days: int = 3  # warn this many working days before each deadline
-    recompute_chunk: int = 500  # cases recomputed per transaction after a calendar year is loaded
+    recompute_chunk: int = 200  # cases recomputed per transaction after a calendar year is loaded
     recompute_tick_seconds: float = 1.0  # how often an empty recompute queue is looked at
 
     # notices
