@@ -119,10 +119,7 @@ class Replicas:
             **nats.service_settings("notify"),
             database_url=database_url,
             auth_secret=SECRET,
-            tick_seconds=0.05,
-            delivery_tick_seconds=0.05,
-            retry_base_seconds=0.05,
-            **settings,
+            **{"tick_seconds": 0.05, "delivery_tick_seconds": 0.05, "retry_base_seconds": 0.05, **settings},
         )
         self.apps: list[Any] = []
         self.staff: dict[str, set[Any]] = {}
@@ -541,7 +538,10 @@ async def test_notices_are_delivered_by_email_and_webhook_retried_and_never_twic
             from gongkai_notify.delivery import deliver_once
 
             await asyncio.gather(
-                *(deliver_once(a.state.runtime, notify.settings, clock) for a in notify.apps)
+                *(
+                    deliver_once(a.state.runtime.pool, a.state.runtime.store, notify.settings, clock)
+                    for a in notify.apps
+                )
             )
         await notify.settled()
         assert len(mailbox.to(APPLICANT_EMAIL)) == 2

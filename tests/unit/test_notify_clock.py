@@ -10,14 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gongkai_notify.domain import (
-    ClockEvent,
-    annual_report_due,
-    compute_case,
-    fee_payment_due,
-    proactive_publication_due,
-    warn_on,
-)
+from gongkai_notify.domain.deadlines import ClockEvent, compute_case
+from gongkai_notify.domain.rules import annual_report_due, fee_payment_due, proactive_publication_due, warn_on
 from gongkai_shared.calendar import Pause, WorkingCalendar
 from gongkai_shared.profiles import LOCAL_2008, NATIONAL_2019
 

@@ -1,5 +1,7 @@
-"""Notify's HTTP API: deadlines of a case and their explanation (staff), notices (staff), and the
-public working-day calculator on the loaded calendar."""
+"""Notify's HTTP API for staff: the deadlines of a case, each one's explanation, the notices.
+
+The calendar's routes (the public working-day calculator, loading a year) are in calendar_api.py.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +10,9 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gongkai_shared.auth import Role
-from gongkai_shared.envelope import Actor, derived_id, sha256_hex
-from gongkai_shared.events import CalendarLoaded, Day, make_event
-from gongkai_shared.eventstore import ConcurrencyConflict, with_retries
-from gongkai_shared.profiles import PROFILES, profile
+from gongkai_shared.envelope import Actor
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.text import line
 from gongkai_shared.web import error_responses, staff
@@ -136,127 +134,3 @@ async def case_notices(
             for r in rows
         ],
     }
-
-
-@router.get("/calendar", tags=["calendar 工作日"], summary="工作日历版本及已载入年度")
-async def calendar_info(request: Request) -> dict:
-    rt = _rt(request)
-    async with rt.pool.acquire() as conn:
-        cal = await request.app.state.calendars.get(conn)
-    return {
-        "calendar_version": cal.version,
-        "seeded_years": [cal.seeded_years[0], cal.seeded_years[-1]],
-        "loaded_years": {
-            str(y): {
-                "revision": v.revision,
-                "source": v.source,
-                "holidays": len(v.holidays),
-                "adjusted_working_days": len(v.adjusted_working_days),
-            }  # fmt: skip
-            for y, v in sorted(cal.loaded.items())
-        },
-    }
-
-
-@router.get(
-    "/calendar/add-working-days",
-    tags=["calendar 工作日"],
-    summary="工作日计算器",
-    responses=error_responses(422),
-)
-async def add_working_days(
-    request: Request,
-    start: Day,
-    days: int = Query(..., ge=0, le=1000),
-    profile_ref: Annotated[Annotated[str, line(100)], Query(alias="profile")] = "national-2019",
-) -> dict:
-    try:
-        p = profile(profile_ref)
-    except KeyError:
-        raise HTTPException(422, f"unknown profile {profile_ref!r}; known: {sorted(PROFILES)}") from None
-    rt = _rt(request)
-    async with rt.pool.acquire() as conn:
-        cal = await request.app.state.calendars.get(conn)
-    due = cal.add_working_days(start, days, count_start=p.count_receipt_day)
-    return {
-        "start": start.isoformat(),
-        "days": days,
-        "profile": p.ref,
-        "receipt_day_counted": p.count_receipt_day,
-        "due": _iso(due.due),
-        "provisional": due.provisional,
-        "calendar_version": due.calendar_version,
-    }
-
-
-class CalendarYear(BaseModel):
-    """A year's schedule from the State Council's notice (国务院办公厅关于YYYY年部分节假日安排的通知)."""
-
-    model_config = ConfigDict(extra="forbid")
-    year: int = Field(ge=2000, le=2200)
-    holidays: list[date] = Field(max_length=100)  # as calendar-loaded: a year keeps its working days
-    adjusted_working_days: list[date] = Field(default=[], max_length=100)
-    source: Annotated[str, line(500, min_length=1)]
-
-    @model_validator(mode="after")
-    def _consistent(self) -> CalendarYear:
-        for field in ("holidays", "adjusted_working_days"):
-            outside = [d for d in getattr(self, field) if d.year != self.year]
-            if outside:
-                raise ValueError(f"{field}: {outside[0]} is not in {self.year}")
-        both = set(self.holidays) & set(self.adjusted_working_days)
-        if both:
-            raise ValueError(f"both a holiday and a working day: {', '.join(map(str, sorted(both)))}")
-        if not self.source.strip():
-            raise ValueError("source (the notice the schedule comes from) must not be empty")
-        return self
-
-
-@router.post(
-    "/calendar/years",
-    tags=["calendar 工作日"],
-    summary="载入某年节假日安排（管理员）; open deadlines are recomputed",
-    responses=error_responses(401, 403, 409, 422),
-)
-async def load_calendar_year(
-    body: CalendarYear, request: Request, actor: Actor = Depends(staff(Role.admin))
-) -> dict:
-    """Appends ``calendar-loaded`` to ``calendar-<year>`` unless the same schedule is loaded."""
-    rt = _rt(request)
-    aggregate = f"calendar-{body.year}"
-    spec = {
-        "year": body.year,
-        "holidays": sorted(set(body.holidays)),
-        "adjusted_working_days": sorted(set(body.adjusted_working_days)),
-        "source": body.source.strip(),
-    }
-
-    async def attempt() -> dict:
-        history = [e for e in await rt.store.history(aggregate) if e.name == "calendar-loaded"]
-        if history:
-            last = history[-1]
-            same = last.envelope.data["holidays"] == [d.isoformat() for d in spec["holidays"]] and (
-                last.envelope.data["adjusted_working_days"]
-                == [d.isoformat() for d in spec["adjusted_working_days"]]
-            ) and last.envelope.data["source"] == spec["source"]  # fmt: skip
-            if same:
-                revision = last.envelope.data.get("revision", 1)
-                return {"year": body.year, "revision": revision, "sequence": last.seq, "already_loaded": True}
-        revision = len(history) + 1
-        loaded = CalendarLoaded(revision=revision, **spec)
-        event = make_event(
-            loaded,
-            aggregate_id=aggregate,
-            actor=actor,
-            event_id=derived_id(
-                aggregate, f"revision:{revision}:{sha256_hex(loaded.model_dump_json().encode())}"
-            ),  # noqa: E501
-        )
-        last_event = await rt.store.last_event(aggregate)
-        stored = await rt.store.append(event, rt.service, last_event.seq if last_event else 0)
-        return {"year": body.year, "revision": revision, "sequence": stored.seq, "already_loaded": False}
-
-    try:
-        return await with_retries(attempt)
-    except ConcurrencyConflict:
-        raise HTTPException(409, "日历正被他人修改，请重试 (the calendar changed concurrently)") from None

@@ -1,4 +1,8 @@
-"""Notify's composition root: the clock projection, the dispatcher and the notice delivery."""
+"""Notify's composition root: the clock projection, its three background loops and the routes.
+
+Nothing connects at import time. The loops are plain ``async def`` functions that raise on
+failure; ``Runtime.spawn`` runs them, and a loop that stopped shows in readiness.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,12 @@ from gongkai_shared.clock import Clock
 from gongkai_shared.profiles import profile
 from gongkai_shared.runtime import Runtime
 
-from .api import router
+from . import api, calendar_api
+from .deadline_store import CalendarCache
 from .delivery import run_delivery
 from .dispatcher import run_dispatcher
-from .projection import CalendarCache, ClockProjection
+from .projection import ClockProjection
+from .recompute import run_recompute
 from .settings import NotifySettings
 
 
@@ -22,23 +28,22 @@ def create_app(settings: NotifySettings | None = None, clock: Clock | None = Non
     profile(settings.profile)  # an unknown profile fails at start, not at the first case
     calendars = CalendarCache()
 
-    async def start_clock(rt: Runtime, app: FastAPI) -> None:
+    async def start_loops(rt: Runtime, app: FastAPI) -> None:
+        tick, warn_days = settings.tick_seconds, settings.warn_days
         rt.spawn(
-            run_dispatcher(
-                rt, clock, settings.tick_seconds, warn_days=settings.warn_days, calendars=CalendarCache()
-            ),
-            "dispatcher",
+            run_dispatcher(rt, clock, tick, warn_days=warn_days, calendars=CalendarCache()), "dispatcher"
         )
-        rt.spawn(run_delivery(rt, settings, clock), "delivery")
+        rt.spawn(run_delivery(rt.pool, rt.store, settings, clock), "delivery")
+        rt.spawn(run_recompute(rt.pool, settings), "recompute")
 
     app = build_app(
         service="notify",
         title="Gongkai notify 期限与通知",
         settings=settings,
-        routers=[router],
+        routers=[api.router, calendar_api.router],
         projections=lambda rt: [ClockProjection(settings, clock, CalendarCache())],
         clock=clock,
-        on_start=start_clock,
+        on_start=start_loops,
     )
     app.state.calendars = calendars
     app.state.settings = settings

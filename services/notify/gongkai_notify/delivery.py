@@ -1,11 +1,17 @@
-"""Delivering notices: e-mail (SMTP) and webhooks (HTTP POST JSON), each attempt an event.
+"""Delivering notices (e-mail, webhooks), each attempt an event on the case.
 
-A worker claims one pending delivery at a time with ``FOR UPDATE SKIP LOCKED`` (replicas never
-send the same delivery at once) and holds the row lock while sending. Before sending it reads
-the case's history: a delivery the log already shows as sent is never sent again (this also
-covers a rebuilt projection and a crash between the append and the commit). The attempt number
-comes from the log too, so an attempt event's id (derived from the delivery and the number) is
-never reused. Failures are retried with exponential backoff up to ``max_attempts``.
+Everything a delivery needs was stored with it when the projection applied the event that caused
+the notice (outbox.py): sending reads two rows, never the case's history. A sender **claims** one
+due delivery at a time in a short transaction (``FOR UPDATE SKIP LOCKED``, then a lease of
+``delivery_lease_seconds``), sends with no transaction open, appends ``notice-delivery-attempted``
+and marks the delivery in a second short statement. Replicas never send the same delivery at
+once (the lease); a sender that crashed leaves a lease that runs out, and the notice is retried.
+
+The log stays the record of what was sent: the projection applies each attempt to the delivery
+(outbox.delivery_attempted), so a rebuilt projection, or a sender that crashed after appending,
+finds the delivery sent. The attempt number comes from that row, so an attempt event's id
+(derived from the delivery and the number) is never reused. Failures are retried with exponential
+backoff up to ``max_attempts``.
 
 The notice id travels as the e-mail's ``Message-ID`` and as the webhook's ``Idempotency-Key``
 and ``X-Gongkai-Notice-Id`` headers, so a receiver can drop the one duplicate a crash between
@@ -15,168 +21,145 @@ sending and recording can cause.
 from __future__ import annotations
 
 import asyncio
-import json
-import smtplib
-import urllib.request
-from email.message import EmailMessage
-from email.utils import formatdate
+import uuid
 from typing import Any
 
+import asyncpg
 import structlog
 
 from gongkai_shared.clock import Clock
 from gongkai_shared.envelope import derived_id
 from gongkai_shared.events import NoticeDeliveryAttempted, make_event
-from gongkai_shared.eventstore import EventStore, with_retries
-from gongkai_shared.runtime import Runtime
+from gongkai_shared.eventstore import EventStore, StoredEvent, with_retries
 from gongkai_shared.text import as_paragraph
 
-from .domain import CLOCK
+from .channels import post_webhook, send_email
+from .domain.recording import CLOCK
 from .notices import mask
 from .settings import NotifySettings
 
 log = structlog.get_logger(__name__)
 
 CLAIM = """
-SELECT dl.*, n.case_id, n.kind, n.audience, n.title, n.body
-FROM deliveries dl JOIN notices n USING (notice_id)
-WHERE dl.status = 'pending' AND dl.next_attempt_at <= now()
-ORDER BY dl.next_attempt_at
-LIMIT 1
-FOR UPDATE OF dl SKIP LOCKED
+UPDATE deliveries dl SET lease_until = now() + make_interval(secs => $2), lease_owner = $1
+FROM notices n
+WHERE n.notice_id = dl.notice_id AND dl.delivery_id = (
+    SELECT delivery_id FROM deliveries
+    WHERE status = 'pending' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
+    ORDER BY next_attempt_at
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED)
+RETURNING dl.delivery_id, dl.notice_id, dl.channel, dl.address, dl.attempts,
+    n.case_id, n.kind, n.audience, n.title, n.body
+"""
+
+# only the holder of the lease marks it; a delivery the log already shows sent stays sent
+MARK = """
+UPDATE deliveries SET attempts = GREATEST(attempts, $2),
+    status = CASE WHEN status = 'sent' THEN 'sent' ELSE $3 END, last_error = $4,
+    next_attempt_at = now() + make_interval(secs => $5),
+    sent_at = CASE WHEN $3 = 'sent' THEN coalesce(sent_at, now()) ELSE sent_at END,
+    lease_until = NULL, lease_owner = NULL
+WHERE delivery_id = $1 AND lease_owner = $6
 """
 
 
-def send_email(settings: NotifySettings, to: str, title: str, body: str, notice_id: str) -> None:
-    msg = EmailMessage()
-    msg["Subject"] = title
-    msg["From"] = settings.smtp_from
-    msg["To"] = to
-    msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = f"<{notice_id}@gongkai>"
-    msg["X-Gongkai-Notice-Id"] = notice_id
-    msg.set_content(body, charset="utf-8")
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls()
-        if settings.smtp_user:
-            smtp.login(settings.smtp_user, settings.smtp_password)
-        smtp.send_message(msg)
+async def claim(pool: asyncpg.Pool, owner: str, lease_seconds: float) -> asyncpg.Record | None:
+    """One due delivery, leased to ``owner`` (None: nothing due)."""
+    return await pool.fetchrow(CLAIM, owner, lease_seconds)
 
 
-def post_webhook(settings: NotifySettings, url: str, payload: dict[str, Any], notice_id: str) -> None:
-    req = urllib.request.Request(
-        url,
-        data=json.dumps(payload, ensure_ascii=False).encode(),
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "X-Gongkai-Notice-Id": notice_id,
-            "Idempotency-Key": notice_id,
-        },
-    )
-    with urllib.request.urlopen(req, timeout=settings.webhook_timeout) as resp:  # noqa: S310 — configured URLs
-        if not 200 <= resp.status < 300:
-            raise RuntimeError(f"HTTP {resp.status}")
-
-
-async def _logged_attempts(store: EventStore, case_id: str, delivery_id: str) -> list[dict[str, Any]]:
-    return [
-        e.envelope.data
-        for e in await store.history(case_id, proven=True)  # a forged attempt must not stop a notice
-        if e.name == "notice-delivery-attempted" and e.envelope.data.get("delivery_id") == delivery_id
-    ]
-
-
-async def _append_fact(store: EventStore, event: Any) -> None:
+async def _append_fact(store: EventStore, event: Any) -> StoredEvent:
     """Append a fact (not a decision) to the case: expect whatever its last event is now."""
 
-    async def attempt() -> Any:
+    async def attempt() -> StoredEvent:
         last = await store.last_event(event.subject)
         return await store.append(event, "notify", last.seq if last else 0)
 
-    await with_retries(attempt, tries=8)
+    return await with_retries(attempt, tries=8)
 
 
-async def deliver_once(rt: Runtime, settings: NotifySettings, clock: Clock, *, limit: int = 20) -> int:
-    """Deliver up to ``limit`` due deliveries. Returns how many attempts were made."""
+async def _send(settings: NotifySettings, row: asyncpg.Record) -> None:
+    if row["channel"] == "email":
+        await asyncio.to_thread(
+            send_email, settings, row["address"], row["title"], row["body"], row["notice_id"]
+        )
+        return
+    payload = {
+        "notice_id": row["notice_id"],
+        "delivery_id": row["delivery_id"],
+        "case_id": row["case_id"],
+        "kind": row["kind"],
+        "audience": row["audience"],
+        "title": row["title"],
+        "body": row["body"],
+    }
+    await asyncio.to_thread(post_webhook, settings, row["address"], payload, row["notice_id"])
+
+
+async def deliver(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    settings: NotifySettings,
+    clock: Clock,
+    row: asyncpg.Record,
+    owner: str,
+) -> str:
+    """Send one claimed delivery, record the attempt, mark it. Returns the attempt's status."""
+    did, attempt = row["delivery_id"], row["attempts"] + 1
+    error: str | None = None
+    try:
+        await _send(settings, row)
+        status = "sent"
+    except Exception as e:  # noqa: BLE001 — any failure of the channel is an attempt that failed
+        error = as_paragraph(f"{type(e).__name__}: {e}")[:500]  # a server's words may hold NUL
+        status = "failed" if attempt >= settings.max_attempts else "retrying"
+    body = NoticeDeliveryAttempted(
+        case_id=row["case_id"],
+        notice_id=row["notice_id"],
+        delivery_id=did,
+        kind=row["kind"],
+        channel=row["channel"],
+        recipient=mask(row["address"]),
+        attempt=attempt,
+        status=status,
+        error=error,
+        attempted_at=clock.now(),
+    )
+    event = make_event(
+        body,
+        aggregate_id=row["case_id"],
+        actor=CLOCK,
+        event_id=derived_id(did, f"attempt:{attempt}"),
+        time=clock.now(),
+    )
+    await _append_fact(store, event)
+    backoff = min(settings.retry_base_seconds * 2 ** (attempt - 1), settings.retry_max_seconds)
+    await pool.execute(
+        MARK, did, attempt, "pending" if status == "retrying" else status, error, backoff, owner
+    )
+    log.info("notice_delivery", delivery_id=did, channel=row["channel"], status=status, attempt=attempt)
+    return status
+
+
+async def deliver_once(
+    pool: asyncpg.Pool, store: EventStore, settings: NotifySettings, clock: Clock, *, limit: int = 20
+) -> int:
+    """Deliver up to ``limit`` due deliveries, one claim at a time. Returns how many attempts were made."""
+    owner = uuid.uuid4().hex
     done = 0
     for _ in range(limit):
-        async with rt.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(CLAIM)
-            if row is None:
-                break
-            did = row["delivery_id"]
-            logged = await _logged_attempts(rt.store, row["case_id"], did)
-            if any(a["status"] == "sent" for a in logged):
-                await conn.execute("UPDATE deliveries SET status='sent' WHERE delivery_id=$1", did)
-                continue
-            attempt = max([a["attempt"] for a in logged] + [row["attempts"]]) + 1
-            error: str | None = None
-            try:
-                if row["channel"] == "email":
-                    await asyncio.to_thread(
-                        send_email, settings, row["address"], row["title"], row["body"], row["notice_id"]
-                    )
-                else:
-                    payload = {
-                        "notice_id": row["notice_id"],
-                        "delivery_id": did,
-                        "case_id": row["case_id"],
-                        "kind": row["kind"],
-                        "audience": row["audience"],
-                        "title": row["title"],
-                        "body": row["body"],
-                    }
-                    await asyncio.to_thread(post_webhook, settings, row["address"], payload, row["notice_id"])
-                status = "sent"
-            except Exception as e:  # noqa: BLE001 — any failure of the channel is an attempt that failed
-                error = as_paragraph(f"{type(e).__name__}: {e}")[:500]  # a server's words may hold NUL
-                status = "failed" if attempt >= settings.max_attempts else "retrying"
-            body = NoticeDeliveryAttempted(
-                case_id=row["case_id"],
-                notice_id=row["notice_id"],
-                delivery_id=did,
-                kind=row["kind"],
-                channel=row["channel"],
-                recipient=mask(row["address"]),
-                attempt=attempt,
-                status=status,
-                error=error,
-                attempted_at=clock.now(),
-            )
-            event = make_event(
-                body,
-                aggregate_id=row["case_id"],
-                actor=CLOCK,
-                event_id=derived_id(did, f"attempt:{attempt}"),
-                time=clock.now(),
-            )
-            await _append_fact(rt.store, event)
-            backoff = min(settings.retry_base_seconds * 2 ** (attempt - 1), settings.retry_max_seconds)
-            await conn.execute(
-                "UPDATE deliveries SET attempts=$2, status=$3, last_error=$4,"
-                " next_attempt_at = now() + make_interval(secs => $5),"
-                " sent_at = CASE WHEN $3='sent' THEN now() ELSE sent_at END WHERE delivery_id=$1",
-                did,
-                attempt,
-                "pending" if status == "retrying" else status,
-                error,
-                backoff,
-            )
-            log.info(
-                "notice_delivery", delivery_id=did, channel=row["channel"], status=status, attempt=attempt
-            )
-            done += 1
+        row = await claim(pool, owner, settings.delivery_lease_seconds)
+        if row is None:
+            break
+        await deliver(pool, store, settings, clock, row, owner)
+        done += 1
     return done
 
 
-async def run_delivery(rt: Runtime, settings: NotifySettings, clock: Clock) -> None:
+async def run_delivery(pool: asyncpg.Pool, store: EventStore, settings: NotifySettings, clock: Clock) -> None:
+    """Every ``delivery_tick_seconds``. Errors propagate: the runtime sees the task stop, and a
+    claimed delivery's lease runs out, so another pass retries it."""
     while True:
-        try:
-            await deliver_once(rt, settings, clock)
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:  # noqa: BLE001 — logged, retried next tick
-            log.error("delivery_failed", error=f"{type(e).__name__}: {e}")
+        await deliver_once(pool, store, settings, clock)
         await asyncio.sleep(settings.delivery_tick_seconds)

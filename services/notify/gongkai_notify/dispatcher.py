@@ -7,6 +7,11 @@ last sequence: a replica that raced another, or a retry after a crash, finds its
 stored (no duplicate), and a breach can never be appended after an answer notify has not yet
 seen (the concurrency check rejects it; the work is retried once the projection caught up).
 
+Due work is two queries, each on its partial index (migrations/0003), so a tick reads open work
+only, however many cases are closed: computations not yet recorded (``deadlines_unrecorded``),
+and recorded running deadlines from their warning day on (``deadlines_running``). A case queued
+for recomputation after a calendar load is left alone until it is recomputed (recompute.py).
+
 Only enforced deadlines are recorded; the informational limit for asking a correction (补正告知,
 7 working days) is computed and explained but never recorded, warned or breached.
 """
@@ -14,6 +19,7 @@ Only enforced deadlines are recorded; the informational limit for asking a corre
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import structlog
 
@@ -22,26 +28,40 @@ from gongkai_shared.envelope import Envelope
 from gongkai_shared.eventstore import ConcurrencyConflict
 from gongkai_shared.runtime import Runtime
 
-from .domain import Recorded, deadline_breached, deadline_warning, needs_warning, next_record
-from .projection import CalendarCache, deadline_from_row
+from .deadline_store import CalendarCache, deadline_from_row
+from .domain.recording import Recorded, deadline_breached, deadline_warning, needs_warning, next_record
 
 log = structlog.get_logger(__name__)
 
-DUE_WORK = """
+_NOT_QUEUED = "NOT EXISTS (SELECT 1 FROM recompute_queue q WHERE q.case_id = d.case_id)"
+
+# the predicate of index deadlines_unrecorded, spelled the same so the planner uses it
+UNRECORDED = f"""
 SELECT d.*, c.last_seq FROM deadlines d JOIN cases c USING (case_id)
-WHERE (d.enforced AND d.status = 'running' AND d.due_on IS NOT NULL AND (d.rec_status <> 'running'
-        OR d.rec_due_on IS DISTINCT FROM d.due_on OR d.rec_provisional IS DISTINCT FROM d.provisional))
-   OR (d.enforced AND d.status IN ('suspended', 'paused') AND d.rec_status = 'running')
-   OR (d.enforced AND d.status = 'running' AND d.rec_status = 'running' AND d.rec_due_on = d.due_on
-       AND d.breached_seq IS NULL
-       AND (d.due_on < $1 OR (d.warn_on <= $1 AND d.warned_for IS DISTINCT FROM d.due_on)))
+WHERE d.enforced AND (
+        (d.status = 'running' AND d.due_on IS NOT NULL AND (d.rec_status <> 'running'
+            OR d.rec_due_on IS DISTINCT FROM d.due_on OR d.rec_provisional IS DISTINCT FROM d.provisional))
+        OR (d.status IN ('suspended', 'paused') AND d.rec_status = 'running'))
+  AND {_NOT_QUEUED}
 ORDER BY d.due_on NULLS FIRST, d.deadline_id
 LIMIT 200
 FOR UPDATE OF d SKIP LOCKED
 """
 
+# index deadlines_running: from the warning day on (a breach is past the due date, so past warn_on)
+DUE = f"""
+SELECT d.*, c.last_seq FROM deadlines d JOIN cases c USING (case_id)
+WHERE d.enforced AND d.status = 'running' AND d.breached_seq IS NULL AND d.warn_on <= $1
+  AND d.rec_status = 'running' AND d.rec_due_on = d.due_on
+  AND (d.due_on < $1 OR d.warned_for IS DISTINCT FROM d.due_on)
+  AND {_NOT_QUEUED}
+ORDER BY d.warn_on, d.deadline_id
+LIMIT 200
+FOR UPDATE OF d SKIP LOCKED
+"""
 
-def _recorded(row) -> Recorded:  # noqa: ANN001
+
+def _recorded(row: Any) -> Recorded:
     return Recorded(
         status=row["rec_status"],
         due_on=row["rec_due_on"],
@@ -62,8 +82,12 @@ async def dispatch_once(
     today, now = clock.today(), clock.now()
     async with rt.pool.acquire() as conn, conn.transaction():
         cal = await calendars.get(conn)
+        rows = {r["deadline_id"]: r for r in await conn.fetch(UNRECORDED)}
+        rows.update(
+            (r["deadline_id"], r) for r in await conn.fetch(DUE, today) if r["deadline_id"] not in rows
+        )
         last_seqs: dict[str, int] = {}
-        for row in await conn.fetch(DUE_WORK, today):
+        for row in rows.values():
             d, r = deadline_from_row(row), _recorded(row)
             event: Envelope | None = next_record(d, r, now=now)
             if event is None and d.due_on is not None:
@@ -92,11 +116,8 @@ async def dispatch_once(
 async def run_dispatcher(
     rt: Runtime, clock: Clock, tick: float, *, warn_days: int, calendars: CalendarCache
 ) -> None:
+    """Every ``tick`` seconds. Errors propagate: the runtime sees the task stop (nothing is lost:
+    due work stays due in the tables)."""
     while True:
-        try:
-            await dispatch_once(rt, clock, warn_days=warn_days, calendars=calendars)
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:  # noqa: BLE001 — logged, retried next tick; nothing is lost
-            log.error("dispatch_failed", error=f"{type(e).__name__}: {e}")
+        await dispatch_once(rt, clock, warn_days=warn_days, calendars=calendars)
         await asyncio.sleep(tick)

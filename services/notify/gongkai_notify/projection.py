@@ -1,94 +1,55 @@
 """Notify's projection (``notify.clock``): cases, their deadlines, the calendar and the notice outbox.
 
 For each case it keeps the events the clock folds (``cases.events``), recomputes every deadline
-of the case (a pure function, ``domain.compute_case``) whenever one arrives, and keeps what the
-log records about each deadline (``deadline-set``/``-suspended``/``-warning``/``-breached``).
-A ``calendar-loaded`` event updates the calendar table and recomputes every open case. Notices
-are written to the outbox in the same transaction as the event that causes them.
+of the case (``deadline_store.recompute``) whenever one arrives, and keeps what the log records
+about each deadline. A ``calendar-loaded`` event stores the year and enqueues the open cases
+whose deadlines touch it (``recompute_queue``; the recompute worker does them in chunks).
+Notices are written to the outbox in the transaction of the event that causes them.
+
+What each event does (``REACTIONS`` below; every event of a case also folds into its clock when
+it is one of ``CLOCK_EVENTS``):
+
+=============================  ==================================================================
+request-received               a new case: its clock starts; the receipt (登记回执) to the applicant
+clock events (CLOCK_EVENTS)    the case's deadlines recomputed; its queued recompute is done
+review's letters (LETTER_*)    the letter to the applicant or the consulted party
+deadline-set                   recorded; when the due date moved, the staff are told (old, new, why)
+deadline-suspended             recorded
+deadline-warning               recorded; the staff are warned
+deadline-breached              recorded; the staff are told, an answer's breach goes to the head
+notice-delivery-attempted      the delivery's attempts and status
+calendar-loaded                the year stored; the open cases it touches enqueued for recompute
+=============================  ==================================================================
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 
 import asyncpg
 
-from gongkai_shared.calendar import LoadedYear, WorkingCalendar
 from gongkai_shared.clock import OFFICE_TZ, Clock
 from gongkai_shared.eventstore import StoredEvent
 from gongkai_shared.profiles import profile
 
 from . import notices
-from .domain import CLOCK_EVENTS, CLOSING, ClockEvent, Deadline, clock_data, compute_case, warn_on
+from .deadline_store import CalendarCache, recompute
+from .domain.deadlines import CLOCK_EVENTS, CLOSING, Cause, ClockEvent, Deadline, clock_data
+from .outbox import delivery_attempted, write_notice
 from .settings import NotifySettings
 
-
-class CalendarCache:
-    """The working calendar with every loaded year, re-read when the table changes."""
-
-    def __init__(self) -> None:
-        self._key: tuple[int, int] | None = None
-        self._cal = WorkingCalendar()
-
-    async def get(self, conn: asyncpg.Connection) -> WorkingCalendar:
-        n, seq = await conn.fetchrow("SELECT count(*), coalesce(max(seq), 0) FROM calendar_years")
-        if (n, seq) != self._key:
-            rows = await conn.fetch("SELECT year, holidays, adjusted, source, revision FROM calendar_years")
-            self._cal = WorkingCalendar(
-                {
-                    r["year"]: LoadedYear(
-                        frozenset(r["holidays"]), frozenset(r["adjusted"]), r["source"], r["revision"]
-                    )
-                    for r in rows
-                }
-            )
-            self._key = (n, seq)
-        return self._cal
-
-
-def deadline_from_row(r: Any) -> Deadline:
-    """A computed deadline as stored (no trace): what the dispatcher needs to record it."""
-    from .domain import Cause
-
-    return Deadline(
-        deadline_id=r["deadline_id"],
-        case_id=r["case_id"],
-        kind=r["kind"],
-        subject=r["subject"],
-        start_on=r["start_on"],
-        base_days=r["working_days"],
-        extension_days=0,
-        due_on=r["due_on"],
-        profile=r["profile"],
-        calendar_version=r["calendar_version"],
-        provisional=r["provisional"],
-        status=r["status"],
-        enforced=r["enforced"],
-        count_start=False,
-        cause=Cause(r["cause_id"], r["cause_type"]),
-        status_cause=Cause(r["status_cause_id"], "") if r["status_cause_id"] else None,
-        status_since=r["status_since"],
-    )
-
-
-_UPSERT = """
-INSERT INTO deadlines AS d (deadline_id, case_id, kind, subject, start_on, working_days, due_on, warn_on,
-    profile, calendar_version, provisional, status, status_since, status_cause_id, enforced,
-    cause_id, cause_type, explain)
-VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
-ON CONFLICT (deadline_id) DO UPDATE SET
-    start_on=EXCLUDED.start_on, working_days=EXCLUDED.working_days, due_on=EXCLUDED.due_on,
-    warn_on=EXCLUDED.warn_on, profile=EXCLUDED.profile, calendar_version=EXCLUDED.calendar_version,
-    provisional=EXCLUDED.provisional, status=EXCLUDED.status, status_since=EXCLUDED.status_since,
-    status_cause_id=EXCLUDED.status_cause_id, enforced=EXCLUDED.enforced, explain=EXCLUDED.explain,
-    cause_id = CASE WHEN (d.due_on, d.status, d.provisional, d.working_days) IS DISTINCT FROM
-        (EXCLUDED.due_on, EXCLUDED.status, EXCLUDED.provisional, EXCLUDED.working_days)
-        THEN EXCLUDED.cause_id ELSE d.cause_id END,
-    cause_type = CASE WHEN (d.due_on, d.status, d.provisional, d.working_days) IS DISTINCT FROM
-        (EXCLUDED.due_on, EXCLUDED.status, EXCLUDED.provisional, EXCLUDED.working_days)
-        THEN EXCLUDED.cause_type ELSE d.cause_type END
+# calendar-loaded: the open cases with a deadline whose counted days may touch the year (a warning
+# counts back from the due date, hence the margin after the year's end)
+_ENQUEUE = """
+INSERT INTO recompute_queue (case_id, calendar_seq, cause_event_id, first_due)
+SELECT d.case_id, $1, $2, min(d.due_on) FROM deadlines d JOIN cases c USING (case_id)
+WHERE c.open AND d.status IN ('running', 'suspended', 'paused')
+  AND d.start_on <= $4 AND (d.due_on IS NULL OR d.due_on >= $3)
+GROUP BY d.case_id
+ON CONFLICT (case_id) DO UPDATE SET calendar_seq = EXCLUDED.calendar_seq,
+    cause_event_id = EXCLUDED.cause_event_id, first_due = EXCLUDED.first_due
 """
 
 
@@ -104,10 +65,10 @@ class ClockProjection:
         if name == "calendar-loaded":
             await self._calendar_loaded(conn, event)
             return
-        case_id = event.aggregate_id
         if name == "request-received":
             await self._received(conn, event)
             return
+        case_id = event.aggregate_id
         row = await conn.fetchrow("SELECT events FROM cases WHERE case_id=$1", case_id)
         if row is None:
             return  # not a case (a catalogue item), or a case notify never saw received
@@ -120,36 +81,12 @@ class ClockProjection:
                 json.dumps(events),
                 name in CLOSING,
             )
-            await self._recompute(conn, case_id, events, event)
-        if name in notices.LETTER_EVENTS:
-            email = await conn.fetchval("SELECT email FROM contacts WHERE case_id=$1", case_id)
-            letter = event.envelope.data["letter"]
-            await self._notice(conn, event, notices.letter_notice(event.id, name, letter, email))
-        elif name == "deadline-set":
-            await self._deadline_set(conn, event)
-        elif name == "deadline-suspended":
-            await conn.execute(
-                "UPDATE deadlines SET rec_status='suspended', pending_event_id=NULL WHERE deadline_id=$1",
-                event.envelope.data["deadline_id"],
-            )
-        elif name == "deadline-warning":
-            await self._warning(conn, event)
-        elif name == "deadline-breached":
-            await self._breached(conn, event)
-        elif name == "notice-delivery-attempted":
-            d = event.envelope.data
-            await conn.execute(
-                "UPDATE deliveries SET attempts=GREATEST(attempts, $2),"
-                " status = CASE WHEN status='sent' THEN 'sent' WHEN $3='sent' THEN 'sent'"
-                "  WHEN $3='failed' THEN 'failed' ELSE status END,"
-                " sent_at = CASE WHEN $3='sent' THEN coalesce(sent_at, $4) ELSE sent_at END,"
-                " last_error = $5 WHERE delivery_id=$1",
-                d["delivery_id"],
-                d["attempt"],
-                d["status"],
-                event.envelope.time,
-                d.get("error"),
-            )
+            await self._recompute(conn, case_id, events, Cause(event.id, name))
+            # computed on every calendar year loaded so far: a queued recompute has nothing to add
+            await conn.execute("DELETE FROM recompute_queue WHERE case_id=$1", case_id)
+        reaction = REACTIONS.get(name)
+        if reaction is not None:
+            await reaction(self, conn, event)
 
     # --- the clock ------------------------------------------------------------------------
 
@@ -157,6 +94,19 @@ class ClockProjection:
     def _clock_event(event: StoredEvent) -> ClockEvent:
         on = event.envelope.time.astimezone(OFFICE_TZ).date()
         return ClockEvent(event.seq, event.id, event.name, on, clock_data(event.name, event.envelope.data))
+
+    async def _recompute(
+        self, conn: asyncpg.Connection, case_id: str, events: list[dict], cause: Cause
+    ) -> list[Deadline]:
+        return await recompute(
+            conn,
+            case_id,
+            events,
+            cause,
+            default_profile=self.default_profile,
+            calendar=await self.calendars.get(conn),
+            warn_days=self.settings.warn_days,
+        )
 
     async def _received(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         d = event.envelope.data
@@ -179,7 +129,7 @@ class ClockProjection:
             d["applicant"]["name"],
             contact.get("email"),
         )
-        computed = await self._recompute(conn, case_id, events, event)
+        computed = await self._recompute(conn, case_id, events, Cause(event.id, event.name))
         answer = next(x for x in computed if x.kind == "answer")
         n = notices.make(
             event.id,
@@ -197,36 +147,6 @@ class ClockProjection:
         )
         await self._notice(conn, event, n)
 
-    async def _recompute(
-        self, conn: asyncpg.Connection, case_id: str, events: list[dict], cause: StoredEvent
-    ) -> list[Deadline]:
-        cal = await self.calendars.get(conn)
-        computed = compute_case(case_id, [ClockEvent.from_json(e) for e in events], self.default_profile, cal)
-        for x in computed:
-            warn = warn_on(x.due_on, self.settings.warn_days, cal) if x.due_on and x.enforced else None
-            await conn.execute(
-                _UPSERT,
-                x.deadline_id,
-                x.case_id,
-                x.kind,
-                x.subject,
-                x.start_on,
-                x.working_days,
-                x.due_on,
-                warn,
-                x.profile,
-                x.calendar_version,
-                x.provisional,
-                x.status,
-                x.status_since,
-                x.status_cause.id if x.status_cause else None,
-                x.enforced,
-                cause.id,
-                cause.name,
-                json.dumps(x.explain(), ensure_ascii=False),
-            )
-        return computed
-
     async def _calendar_loaded(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         b = event.body()
         await conn.execute(
@@ -242,8 +162,10 @@ class ClockProjection:
             event.seq,
             event.id,
         )
-        for row in await conn.fetch("SELECT case_id, events FROM cases WHERE open ORDER BY case_id"):
-            await self._recompute(conn, row["case_id"], json.loads(row["events"]), event)
+        first, last = date(b.year, 1, 1), date(b.year, 12, 31)
+        await conn.execute(_ENQUEUE, event.seq, event.id, first, last)
+
+    # --- what the log records of a deadline --------------------------------------------------
 
     async def _deadline_set(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         s = event.envelope.data
@@ -280,6 +202,12 @@ class ClockProjection:
             cause=cause,
         )
         await self._notice(conn, event, n)
+
+    async def _deadline_suspended(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
+        await conn.execute(
+            "UPDATE deadlines SET rec_status='suspended', pending_event_id=NULL WHERE deadline_id=$1",
+            event.envelope.data["deadline_id"],
+        )
 
     async def _warning(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         w = event.envelope.data
@@ -320,59 +248,38 @@ class ClockProjection:
             due_on=b["due_on"],
             detected_on=detected,
         )
-        await self._notice(
-            conn,
-            event,
-            notices.make(
-                event.id, "breach", "staff", self.settings.staff_email, "breach", escalated=False, **values
-            ),
+        staff = notices.make(
+            event.id, "breach", "staff", self.settings.staff_email, "breach", escalated=False, **values
         )
+        await self._notice(conn, event, staff)
         if b["kind"] == "answer":  # escalation to the office head
-            await self._notice(
-                conn,
-                event,
-                notices.make(
-                    event.id,
-                    "escalation",
-                    "head",
-                    self.settings.head_email,
-                    "breach",
-                    escalated=True,
-                    **values,
-                ),
+            head = notices.make(
+                event.id, "escalation", "head", self.settings.head_email, "breach", escalated=True, **values
             )
+            await self._notice(conn, event, head)
 
-    # --- the outbox -----------------------------------------------------------------------
+    # --- notices ------------------------------------------------------------------------------
+
+    async def _letter(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
+        email = await conn.fetchval("SELECT email FROM contacts WHERE case_id=$1", event.aggregate_id)
+        letter = event.envelope.data["letter"]
+        await self._notice(conn, event, notices.letter_notice(event.id, event.name, letter, email))
+
+    async def _delivery_attempted(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
+        await delivery_attempted(conn, event)
 
     async def _notice(self, conn: asyncpg.Connection, event: StoredEvent, n: notices.Notice) -> None:
-        age = self.settings.notice_max_age_hours
-        if age and event.envelope.time < self.clock.now() - timedelta(hours=age):
-            return  # a rebuild replaying old history: those notices were due long ago
-        created = await conn.fetchval(
-            "INSERT INTO notices(notice_id, case_id, kind, audience, title, body, cause_event_id, cause_seq,"
-            " created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING RETURNING true",
-            n.notice_id,
-            event.aggregate_id,
-            n.kind,
-            n.audience,
-            n.title,
-            n.body,
-            event.id,
-            event.seq,
-            event.envelope.time,
-        )
-        if not created:
-            return
-        targets: list[tuple[str, str]] = []
-        if n.email and self.settings.smtp_host:
-            targets.append(("email", n.email))
-        targets += [("webhook", url) for url in self.settings.webhooks()]
-        for channel, address in targets:
-            await conn.execute(
-                "INSERT INTO deliveries(delivery_id, notice_id, channel, address) VALUES ($1,$2,$3,$4)"
-                " ON CONFLICT DO NOTHING",
-                notices.delivery_id(n.notice_id, channel, address),
-                n.notice_id,
-                channel,
-                address,
-            )
+        await write_notice(conn, self.settings, self.clock, event, n)
+
+
+Reaction = Callable[[ClockProjection, asyncpg.Connection, StoredEvent], Awaitable[None]]
+
+# what an event of a known case does besides folding into its clock
+REACTIONS: dict[str, Reaction] = {
+    **dict.fromkeys(notices.LETTER_EVENTS, ClockProjection._letter),
+    "deadline-set": ClockProjection._deadline_set,
+    "deadline-suspended": ClockProjection._deadline_suspended,
+    "deadline-warning": ClockProjection._warning,
+    "deadline-breached": ClockProjection._breached,
+    "notice-delivery-attempted": ClockProjection._delivery_attempted,
+}

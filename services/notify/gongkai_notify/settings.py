@@ -11,6 +11,8 @@ class NotifySettings(ServiceSettings):
     tick_seconds: float = 5.0  # how often due deadlines are checked
     profile: str = "national-2019"  # until case-registered names the case's profile
     warn_days: int = 3  # warn this many working days before each deadline
+    recompute_chunk: int = 200  # cases recomputed per transaction after a calendar year is loaded
+    recompute_tick_seconds: float = 1.0  # how often an empty recompute queue is looked at
 
     # notices
     staff_email: str = ""  # the disclosure office's mailbox: warnings, recomputed deadlines
@@ -25,6 +27,9 @@ class NotifySettings(ServiceSettings):
     webhook_urls: str = ""  # comma-separated; every notice is POSTed as JSON to each
     webhook_timeout: float = 10.0
     delivery_tick_seconds: float = 2.0
+    # a claimed delivery is another sender's after this long (a crashed sender's notice is retried);
+    # longer than the slowest send (smtp_timeout, webhook_timeout)
+    delivery_lease_seconds: float = 120.0
     retry_base_seconds: float = 30.0  # backoff: base * 2^(attempt-1), capped
     retry_max_seconds: float = 3600.0
     max_attempts: int = 8

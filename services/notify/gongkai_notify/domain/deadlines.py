@@ -1,47 +1,44 @@
-"""The clock's rules, pure: every deadline of a case from its events, the profile and the calendar.
+"""A case's deadlines from its events, pure: what the clock computes and can explain day by day.
 
 DOMAIN.md §3. A deadline is a function of (the case's events, the rule profile, the calendar
 version) and nothing else, so it can be recomputed whenever the calendar changes and explained
-day by day:
+day by day. The law's periods are in ``rules.py``; here, how a case's events move them:
 
-- **answer** (答复期限): ``answer_days`` working days from receipt (``received_on`` of the
-  registration, else of the request); the day of receipt counts only if the profile says so.
-  补正: from ``clarification-requested`` the deadline is suspended; ``clarification-received``
-  starts it anew from its ``received_on`` with the full ``answer_days``. 征求意见: each day from
-  a consultation's ``started_on`` to its ``replied_on`` (both included) is not counted; while a
-  consultation is open, counting stops (paused, no due date). 延期: ``extension-approved`` adds
-  its ``working_days``. ``answer-sent`` meets it; abandonment, withdrawal and archiving close it.
-  Decisions (``review-approved``/``decision-recorded``) are made at sign-off, before the answer
-  goes out, so they do **not** stop the clock.
+- **answer** (答复期限, 条例 第三十三条): from receipt (``received_on`` of the registration, else of
+  the request). 补正 (第三十条): from ``clarification-requested`` the deadline is suspended;
+  ``clarification-received`` starts it anew from its ``received_on`` with the full period.
+  征求意见 (第三十二条, 第三十四条): each day from a consultation's ``started_on`` to its
+  ``replied_on`` (both included) is not counted; while a consultation is open, counting stops
+  (paused, no due date). 延期: ``extension-approved`` adds its ``working_days``. ``answer-sent``
+  meets it; abandonment, withdrawal and archiving close it. Decisions
+  (``review-approved``/``decision-recorded``) are made at sign-off, before the answer goes out,
+  so they do **not** stop the clock.
 - **clarification_notice** (补正告知, 7 working days from receipt): informational (the latest day
   to ask for a correction), never warned or breached.
-- **correction_period**: the applicant's ``period_days`` from the request for clarification.
+- **correction_period** (补正期限): the applicant's ``period_days`` from the request.
 - **department_feedback**: per department, ``feedback_days`` of the assignment or the
   profile's ``department_feedback_days`` (none in the national profile).
 - **consultation_reply**: per consultation, the party's ``reply_days`` (15) from ``started_on``.
-- fee payment (20), proactive publication (20 from forming) and the annual report dates are
-  functions below; no event of the case uses them yet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from gongkai_shared.calendar import DayCount, DueDate, Pause, WorkingCalendar
-from gongkai_shared.envelope import Actor, Envelope, derived_id
-from gongkai_shared.events import (
-    DeadlineBreached,
-    DeadlineSet,
-    DeadlineSuspended,
-    DeadlineWarning,
-    make_event,
-)
+from gongkai_shared.envelope import derived_id
 from gongkai_shared.profiles import RuleProfile, profile
 
-CLOCK = Actor.system("notify")
+from .rules import (
+    answer_due,
+    clarification_notice_due,
+    consultation_reply_due,
+    correction_period_due,
+    department_feedback_due,
+)
 
 # the events of a case the clock folds
 CLOCK_EVENTS = frozenset(
@@ -194,56 +191,6 @@ def deadline_id(case_id: str, kind: str, subject: str | None = None) -> str:
     return derived_id(case_id, f"deadline:{kind}" + (f":{subject}" if subject else ""))
 
 
-# --- single deadlines -----------------------------------------------------------------------
-
-
-def answer_due(
-    received_on: date,
-    p: RuleProfile,
-    calendar: WorkingCalendar,
-    *,
-    pauses: Sequence[Pause] = (),
-    extension_days: int = 0,
-) -> DueDate:
-    return calendar.add_working_days(
-        received_on, p.answer_days + extension_days, count_start=p.count_receipt_day, pauses=pauses
-    )
-
-
-def clarification_notice_due(received_on: date, p: RuleProfile, calendar: WorkingCalendar) -> DueDate:
-    return calendar.add_working_days(
-        received_on, p.clarification_notice_days, count_start=p.count_receipt_day
-    )
-
-
-def third_party_reply_due(started_on: date, p: RuleProfile, calendar: WorkingCalendar) -> DueDate:
-    return calendar.add_working_days(started_on, p.third_party_reply_days, count_start=p.count_receipt_day)
-
-
-def fee_payment_due(notified_on: date, p: RuleProfile, calendar: WorkingCalendar) -> DueDate:
-    """收费通知: unpaid within ``fee_payment_days`` (20) working days = abandoned."""
-    return calendar.add_working_days(notified_on, p.fee_payment_days, count_start=p.count_receipt_day)
-
-
-def proactive_publication_due(formed_on: date, p: RuleProfile, calendar: WorkingCalendar) -> DueDate:
-    """主动公开 within ``proactive_publication_days`` (20) working days of forming or changing (Art. 26)."""
-    return calendar.add_working_days(formed_on, p.proactive_publication_days, count_start=p.count_receipt_day)
-
-
-def annual_report_due(report_year: int, level: str) -> date:
-    """年报 (Art. 49): departments publish by 31 January, governments by 31 March, of the next year."""
-    if level == "department":
-        return date(report_year + 1, 1, 31)
-    if level == "government":
-        return date(report_year + 1, 3, 31)
-    raise ValueError(f"unknown level {level!r}: department or government")
-
-
-def warn_on(due_on: date, warn_days: int, calendar: WorkingCalendar) -> date:
-    """The day from which a warning is due: ``warn_days`` working days remain after it."""
-    return calendar.subtract_working_days(due_on, warn_days)
-
-
 # --- a whole case -----------------------------------------------------------------------------
 
 
@@ -368,9 +315,7 @@ def compute_case(
                     status, False, first_cause))  # fmt: skip
 
     if clarification is not None:
-        due = calendar.add_working_days(
-            clarification["on"], clarification["days"], count_start=p.count_receipt_day
-        )
+        due = correction_period_due(clarification["on"], clarification["days"], p, calendar)
         status = MET if clarification["met"] else (closed_status or RUNNING)
         out.append(make("correction_period", None, clarification["on"], clarification["days"], due,
                         status, True, clarification["met"] or clarification["cause"]))  # fmt: skip
@@ -379,111 +324,15 @@ def compute_case(
         days = a["days"] if a["days"] is not None else p.department_feedback_days
         if days is None:
             continue
-        due = calendar.add_working_days(a["on"], days, count_start=p.count_receipt_day)
+        due = department_feedback_due(a["on"], days, p, calendar)
         status = MET if a["met"] else (closed_status or RUNNING)
         out.append(
             make("department_feedback", dept, a["on"], days, due, status, True, a["met"] or a["cause"])
         )
 
     for k in consultations.values():
-        due = calendar.add_working_days(k.started_on, k.reply_days, count_start=p.count_receipt_day)
+        due = consultation_reply_due(k.started_on, k.reply_days, p, calendar)
         status = MET if k.replied_by else (closed_status or RUNNING)
         out.append(make("consultation_reply", k.id, k.started_on, k.reply_days, due, status, True,
                         k.replied_by or k.cause))  # fmt: skip
     return out
-
-
-# --- the events the clock records ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What the log already says about one deadline (notify's projection keeps it)."""
-
-    status: str  # none | running | suspended
-    due_on: date | None
-    provisional: bool | None
-    set_count: int
-    set_seq: int | None
-    warned_for: date | None
-    breached: bool
-
-
-def next_record(d: Deadline, r: Recorded, *, now: datetime) -> Envelope | None:
-    """The event that brings the log up to the computation, if any (deadline-set / -suspended)."""
-    if d.status == RUNNING and d.due_on is not None:
-        if r.status == RUNNING and r.due_on == d.due_on and r.provisional == d.provisional:
-            return None
-        body = DeadlineSet(
-            case_id=d.case_id,
-            deadline_id=d.deadline_id,
-            kind=d.kind,
-            start_on=d.start_on,
-            working_days=d.working_days,
-            due_on=d.due_on,
-            profile=d.profile,
-            calendar_version=d.calendar_version,
-            provisional=d.provisional,
-        )
-        # the n-th recording of a deadline is one event, however many replicas or retries emit it
-        purpose = f"set:{r.set_count + 1}:{d.due_on}:{d.calendar_version}:{d.provisional}"
-        return _event(body, d, purpose, now)
-    if d.status in (SUSPENDED, PAUSED) and r.status == RUNNING:
-        reason = "clarification" if d.status == SUSPENDED else "consultation"
-        body = DeadlineSuspended(
-            case_id=d.case_id,
-            deadline_id=d.deadline_id,
-            kind=d.kind,
-            reason=reason,
-            since=d.status_since,
-            cause_event_id=d.status_cause.id if d.status_cause else None,
-        )
-        return _event(body, d, f"suspended:{r.set_seq or 0}", now)
-    return None
-
-
-def needs_warning(d: Deadline, r: Recorded, today: date, warn_days: int, calendar: WorkingCalendar) -> bool:
-    if not (d.enforced and d.status == RUNNING and r.status == RUNNING and d.due_on == r.due_on):
-        return False
-    if r.breached or r.warned_for == d.due_on or d.due_on is None or today > d.due_on:
-        return False
-    return today >= warn_on(d.due_on, warn_days, calendar)
-
-
-def is_breached(due_on: date, today: date, answered: bool) -> bool:
-    """A deadline is breached once its last day has passed with no answer."""
-    return not answered and today > due_on
-
-
-def deadline_warning(d: Deadline, *, today: date, warn_days: int, calendar: WorkingCalendar,
-                     now: datetime) -> Envelope:  # fmt: skip
-    assert d.due_on is not None
-    body = DeadlineWarning(
-        case_id=d.case_id,
-        deadline_id=d.deadline_id,
-        kind=d.kind,
-        due_on=d.due_on,
-        working_days_left=calendar.working_days_between(today, d.due_on),
-        warn_days=warn_days,
-    )
-    return _event(body, d, f"warning:{d.due_on}", now)
-
-
-def deadline_breached(d: Deadline, *, now: datetime) -> Envelope:
-    """Once per deadline: the id derives from the deadline alone."""
-    assert d.due_on is not None
-    body = DeadlineBreached(
-        case_id=d.case_id, deadline_id=d.deadline_id, kind=d.kind, due_on=d.due_on, detected_at=now
-    )
-    return _event(body, d, "breached", now)
-
-
-def _event(body: Any, d: Deadline, purpose: str, now: datetime) -> Envelope:
-    return make_event(
-        body,
-        aggregate_id=d.case_id,
-        actor=CLOCK,
-        event_id=derived_id(d.deadline_id, purpose),
-        causation_id=d.cause.id,
-        time=now,
-    )
