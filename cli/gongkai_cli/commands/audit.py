@@ -1,8 +1,8 @@
 """``gongkai audit``: the log, for auditors (the read-only ``auditor`` NATS user).
 
-Export, verify and checkpoint read the stream once, in order, and never hold it: each record is
-written or checked as it arrives (gongkai_cli.verification), so memory does not grow with the
-length of the log.
+Export, verify and checkpoint read the stream once, in order, a batch at a time (logreader.py),
+and never hold it: each record is written or checked as it arrives (verification.py), so memory
+does not grow with the length of the log.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from gongkai_shared.checkpoint import verify as verify_checkpoint
 from gongkai_shared.eventstore import EventStore
 
 from .. import connections, credentials
+from ..logreader import read_log
 from ..settings import CliError, CliSettings
 from ..verification import ExportWriter, Problem, Record, Report, Verifier, complete, partial, verify_export
 
@@ -43,7 +44,7 @@ async def export(settings: CliSettings, args: Namespace) -> int:
     try:
         with partial(path).open("w", encoding="utf-8") as f:
             writer = ExportWriter(f)
-            async for e in store.read_raw(1):
+            async for e in read_log(store):
                 writer.add(Record(e.seq, e.subject, e.headers, e.data))
             report = writer.finish()
         complete(path)
@@ -57,10 +58,10 @@ async def export(settings: CliSettings, args: Namespace) -> int:
     return 0
 
 
-async def _verify_stream(store: EventStore, verifier: Verifier) -> Report:
+async def verify_stream(store: EventStore, verifier: Verifier) -> Report:
     """Feed the stream, from sequence 1 to its last one now, to ``verifier``."""
     end = await store.last_seq()
-    async for e in store.read_raw(1, until_seq=end):
+    async for e in read_log(store, 1, end):
         verifier.add(Record(e.seq, e.subject, e.headers, e.data))
     report = verifier.finish()
     if report.events != end:
@@ -73,7 +74,7 @@ async def checkpoint(settings: CliSettings, args: Namespace) -> int:
     root_vkey = credentials.root_vkey(settings)
     store = await connections.store(settings)
     try:
-        report = await _verify_stream(store, Verifier(root_vkey=root_vkey))
+        report = await verify_stream(store, Verifier(root_vkey=root_vkey))
     finally:
         await store.nc.close()
     if not report.ok:
@@ -119,7 +120,7 @@ async def verify(settings: CliSettings, args: Namespace) -> int:
         store = await connections.store(settings)
         try:
             config = await store.stream_settings()
-            report = await _verify_stream(store, Verifier(root_vkey=root_vkey, signed=signed))
+            report = await verify_stream(store, Verifier(root_vkey=root_vkey, signed=signed))
         finally:
             await store.nc.close()
         for flag in ("deny_delete", "deny_purge"):
