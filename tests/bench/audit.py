@@ -9,9 +9,9 @@
   at a small and a large log: the goal is flat, memory independent of the log's length.
 
 The large log has GONGKAI_BENCH_AUDIT_N events (default 100,000: about 2 minutes here; 1M would
-take about 12), the small one a tenth of it, both over 1,000 cases. Each log is on a nats-server of its
-own, configured as the embedded one except that it does not fsync every write (the log is
-written pipelined by tests/bulk.py only to be read; reading is unaffected).
+take about 12 minutes), the small one a tenth of it, both over 1,000 cases. Each log is on a
+nats-server of its own, configured as the embedded one except that it does not fsync every
+write (the log is written pipelined by tests/bulk.py only to be read; reading is unaffected).
 """
 
 from __future__ import annotations
