@@ -22,10 +22,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
+from gongkai_cli.installation import Installation
+from gongkai_cli.operator import admin_store, setup
 from gongkai_shared.access import ADMIN, SERVICES, render_config
 from gongkai_shared.eventstore import EventStore, connect
-from gongkai_shared.installation import Installation
-from gongkai_shared.operator import admin_store, setup
 from gongkai_shared.trust import EventSigner, KeyRing
 
 

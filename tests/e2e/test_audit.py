@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gongkai_shared.audit import Record, write_export
+from gongkai_cli.verification import Record, write_export
 from tests.flow import DISCLOSE, apply, decide, wait_for_event
 from tests.harness import SECRET, System
 from tests.servers import NatsServer
@@ -21,7 +21,7 @@ from tests.servers import NatsServer
 def gongkai(nats_server: NatsServer, *args: str, url: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **nats_server.cli_env(), "GONGKAI_AUTH_SECRET": SECRET, "GONGKAI_URL": url}
     return subprocess.run(
-        [sys.executable, "-m", "gongkai_shared.cli", *args],
+        [sys.executable, "-m", "gongkai_cli", *args],
         capture_output=True,
         text=True,
         env=env,

@@ -116,7 +116,7 @@ async def test_forged_approvals_are_parked_everywhere_and_fail_verification(
         env = {**os.environ, **nats_server.cli_env(), "GONGKAI_AUTH_SECRET": SECRET}
         verify = await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "-m", "gongkai_shared.cli", "audit", "verify"],
+            [sys.executable, "-m", "gongkai_cli", "audit", "verify"],
             capture_output=True, text=True, env=env, timeout=60,
         )  # fmt: skip
         assert verify.returncode != 0

@@ -16,9 +16,9 @@ import nats
 import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from gongkai_cli.operator import ensure_agency_consumer
 from gongkai_shared.access import DURABLES, SERVICES, agency_durable, agency_user
 from gongkai_shared.eventstore import stream_config
-from gongkai_shared.operator import ensure_agency_consumer
 from tests.servers import NatsServer
 
 pytestmark = pytest.mark.integration

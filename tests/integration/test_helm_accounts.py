@@ -143,7 +143,7 @@ def test_agencies_add_outside_the_embedded_runtime_creates_the_consumer_and_says
 ) -> None:
     """On Kubernetes the broker's accounts come from the Helm values: no password is generated
     here (it would be one the broker does not know); the Secret's key is named instead."""
-    from gongkai_shared.cli import main
+    from gongkai_cli.main import main
 
     monkeypatch.setenv("GONGKAI_DATA_DIR", str(tmp_path / "operator"))  # no nats-server.conf
     monkeypatch.setenv("GONGKAI_NATS_URL", nats_server.url)

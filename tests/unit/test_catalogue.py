@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from gongkai_shared.catalogue import asyncapi, asyncapi_json
+from gongkai_cli.catalogue import asyncapi, asyncapi_json
 from gongkai_shared.events import REGISTRY
 
 DOC = Path(__file__).parents[2] / "docs" / "events" / "asyncapi.json"

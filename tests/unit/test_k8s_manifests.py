@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import yaml
 
+from gongkai_cli.main import main
 from gongkai_shared.access import ADMIN, AUDITOR, NATS_SECRET, SERVICES, helm_values, password_env
 from gongkai_shared.checkpoint import CheckpointError, Signer, parse_vkey
-from gongkai_shared.cli import main
 from gongkai_shared.settings import weak_secret
 from gongkai_shared.trust import KeyRing
 

@@ -32,9 +32,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from gongkai_cli.installation import Installation
+from gongkai_cli.operator import admin_store, setup
 from gongkai_shared.access import ADMIN
-from gongkai_shared.installation import Installation
-from gongkai_shared.operator import admin_store, setup
 from gongkai_shared.trust import EventSigner
 
 from .caddy import Edge, start_caddy

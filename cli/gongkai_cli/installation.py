@@ -15,8 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .access import ADMIN, AUDITOR, SERVICES, Credentials, agency_user, check_agency_name
-from .checkpoint import Signer
+from gongkai_shared.access import ADMIN, AUDITOR, SERVICES, Credentials, agency_user, check_agency_name
+from gongkai_shared.checkpoint import Signer
 
 ROOT_KEY_NAME = "gongkai-root"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import staff, trust  # noqa: F401 — their event types register themselves in REGISTRY
-from .envelope import Envelope
-from .events import REGISTRY
+from gongkai_shared import staff, trust  # noqa: F401 — their event types register themselves in REGISTRY
+from gongkai_shared.envelope import Envelope
+from gongkai_shared.events import REGISTRY
 
 
 def asyncapi() -> dict[str, Any]:

@@ -12,10 +12,10 @@ import structlog
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from .access import ADMIN, PUBLIC_SUBJECTS, agency_durable
-from .checkpoint import Signer
-from .eventstore import EventStore, connect
-from .trust import TRUST, EventSigner, provision
+from gongkai_shared.access import ADMIN, PUBLIC_SUBJECTS, agency_durable
+from gongkai_shared.checkpoint import Signer
+from gongkai_shared.eventstore import EventStore, connect
+from gongkai_shared.trust import TRUST, EventSigner, provision
 
 log = structlog.get_logger(__name__)
 

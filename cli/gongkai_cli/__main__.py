@@ -1,0 +1,5 @@
+"""``python -m gongkai_cli ...`` is ``gongkai ...``."""
+
+from gongkai_cli.main import run
+
+run()

@@ -1,0 +1,143 @@
+"""``gongkai audit``: the log, for auditors (the read-only ``auditor`` NATS user).
+
+Export, verify and checkpoint read the stream once, in order, a batch at a time (logreader.py),
+and never hold it: each record is written or checked as it arrives (verification.py), so memory
+does not grow with the length of the log.
+"""
+
+from __future__ import annotations
+
+import sys
+from argparse import Namespace
+from pathlib import Path
+
+from gongkai_shared.checkpoint import CheckpointError
+from gongkai_shared.checkpoint import verify as verify_checkpoint
+from gongkai_shared.eventstore import EventStore
+
+from .. import connections, credentials
+from ..logreader import read_log
+from ..settings import CliError, CliSettings
+from ..verification import ExportWriter, Problem, Record, Report, Verifier, complete, partial, verify_export
+
+
+async def history(settings: CliSettings, args: Namespace) -> int:
+    """A case's events, in log order, from the stream."""
+    store = await connections.store(settings)
+    try:
+        events = await store.history(args.case_id)
+    finally:
+        await store.nc.close()
+    if not events:
+        raise CliError(f"no events for case {args.case_id}")
+    for e in events:
+        env = e.envelope
+        print(f"{e.seq:>8}  {env.time.isoformat()}  {e.subject}  {env.actorrole}:{env.actor}  {env.id}")
+    return 0
+
+
+async def export(settings: CliSettings, args: Namespace) -> int:
+    """The whole log as JSON lines (exact bytes) and a checkpoint line, written as it is read;
+    the file appears under its name only once it is complete."""
+    path: Path = args.file
+    store = await connections.store(settings)
+    try:
+        with partial(path).open("w", encoding="utf-8") as f:
+            writer = ExportWriter(f)
+            async for e in read_log(store):
+                writer.add(Record(e.seq, e.subject, e.headers, e.data))
+            report = writer.finish()
+        complete(path)
+    except BaseException:
+        partial(path).unlink(missing_ok=True)
+        raise
+    finally:
+        await store.nc.close()
+    print(f"exported {report.events} events of {report.aggregates} aggregates to {path}")
+    print(f"checkpoint: size {report.events}, root {report.root}")
+    return 0
+
+
+async def verify_stream(store: EventStore, verifier: Verifier) -> Report:
+    """Feed the stream, from sequence 1 to its last one now, to ``verifier``."""
+    end = await store.last_seq()
+    async for e in read_log(store, 1, end):
+        verifier.add(Record(e.seq, e.subject, e.headers, e.data))
+    report = verifier.finish()
+    if report.events != end:
+        report.add(Problem(None, None, "the stream holds fewer events than its last sequence"))
+    return report
+
+
+async def checkpoint(settings: CliSettings, args: Namespace) -> int:
+    """Sign the log's size and Merkle root (Ed25519, C2SP note), once it verifies."""
+    root_vkey = credentials.root_vkey(settings)
+    store = await connections.store(settings)
+    try:
+        report = await verify_stream(store, Verifier(root_vkey=root_vkey))
+    finally:
+        await store.nc.close()
+    if not report.ok:
+        raise CliError(f"the log does not verify ({report.problems[0]}): no checkpoint signed")
+    note = credentials.checkpoint_signer(settings).sign(
+        settings.checkpoint_origin, report.events, report.root
+    )
+    if args.out is not None:
+        args.out.write_text(note, encoding="utf-8")
+    sys.stdout.write(note)
+    return 0
+
+
+def key(settings: CliSettings, args: Namespace) -> int:
+    """The verifier key auditors check checkpoints with."""
+    print(credentials.checkpoint_signer(settings).vkey())
+    return 0
+
+
+async def verify(settings: CliSettings, args: Namespace) -> int:
+    """Hash chains, sequence, signatures and immutability, of the stream or of an export file
+    (``--from``), and against a signed checkpoint the auditor holds (``--checkpoint --key``)."""
+    source: Path | None = args.source
+    signed = None
+    root_vkey = credentials.root_vkey(settings)
+    if args.checkpoint is not None:
+        if not args.key:
+            raise CliError("--checkpoint needs --key (the office's verifier key)")
+        try:
+            note = verify_checkpoint(args.checkpoint.read_text(encoding="utf-8"), args.key)
+        except (OSError, CheckpointError) as e:
+            raise CliError(f"checkpoint {args.checkpoint}: {e}") from None
+        signed = (note.size, note.root)
+    if source is not None:
+        if not source.exists():
+            raise CliError(f"no such file: {source}")
+        try:
+            report = verify_export(source, root_vkey, signed)
+        except ValueError as e:
+            raise CliError(str(e)) from None
+        where = str(source)
+    else:
+        store = await connections.store(settings)
+        try:
+            config = await store.stream_settings()
+            report = await verify_stream(store, Verifier(root_vkey=root_vkey, signed=signed))
+        finally:
+            await store.nc.close()
+        for flag in ("deny_delete", "deny_purge"):
+            if not getattr(config, flag):
+                report.add(Problem(None, None, f"stream {settings.stream}: {flag} is off"))
+        if config.max_age or (config.max_msgs or -1) > 0 or (config.max_bytes or -1) > 0:
+            report.add(Problem(None, None, f"stream {settings.stream}: a limit could drop history"))
+        where = f"stream {settings.stream}"
+    for p in report.problems:
+        print(f"FAIL {p}")
+    if report.omitted:
+        print(f"FAIL … and {report.omitted} more problem(s), not listed")
+    if report.ok:
+        print(
+            f"OK {where}: {report.events} events, {report.aggregates} aggregates, chains intact;"
+            f" root {report.root}"
+        )
+        return 0
+    print(f"verification FAILED for {where}: {report.problem_count} problem(s)", file=sys.stderr)
+    return 1
