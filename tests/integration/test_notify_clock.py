@@ -459,6 +459,12 @@ async def test_loading_2027_recomputes_the_provisional_deadline(
         assert done.returncode == 0, done.stderr
         again = await asyncio.to_thread(_cli, nats_server, url, "calendar", "load", str(spec))
         assert again.returncode == 0 and "already loaded" in again.stdout
+        # what the file means is notify's rule: the CLI passes notify's refusal on, field by field
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("year: 2027\nsource: 测试\nholidays: ['2027-02-14..2027-02-06']\n", encoding="utf-8")
+        refused = await asyncio.to_thread(_cli, nats_server, url, "calendar", "load", str(bad))
+        assert refused.returncode != 0 and "422" in refused.stderr and "holidays" in refused.stderr
+        assert "Traceback" not in refused.stderr
 
         sets = await events_until(store, case, "deadline-set", 2)
         assert [(e.envelope.data["due_on"], e.envelope.data["provisional"]) for e in sets] == [

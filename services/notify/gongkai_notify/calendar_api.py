@@ -141,7 +141,7 @@ async def _append(rt: Runtime, s: YearSchedule, actor: Actor) -> dict:
         )
         if same:
             revision = last.get("revision", 1)
-            return {"year": s.year, "revision": revision, "sequence": history[-1].seq, "already_loaded": True}
+            return {**_counts(s), "revision": revision, "sequence": history[-1].seq, "already_loaded": True}
     revision = len(history) + 1
     loaded = CalendarLoaded(
         year=s.year,
@@ -159,4 +159,12 @@ async def _append(rt: Runtime, s: YearSchedule, actor: Actor) -> dict:
     )
     last_event = await rt.store.last_event(aggregate)
     stored = await rt.store.append(event, rt.service, last_event.seq if last_event else 0)
-    return {"year": s.year, "revision": revision, "sequence": stored.seq, "already_loaded": False}
+    return {**_counts(s), "revision": revision, "sequence": stored.seq, "already_loaded": False}
+
+
+def _counts(s: YearSchedule) -> dict:
+    return {
+        "year": s.year,
+        "holidays": len(s.holidays),
+        "adjusted_working_days": len(s.adjusted_working_days),
+    }
