@@ -266,22 +266,45 @@ class ProjectionRunner:
         )
         self.state = "running"
         sub, buffer, arrived, room = await self._subscribe()
+        # the next batch is parsed and its signatures verified (threads) while this one is
+        # written: (batch, its preparation) taken from the buffer ahead
+        ahead: tuple[list[RawEvent], asyncio.Future[list[Prepared]]] | None = None
         try:
             while not self._stopping and not self._reached_stop():
-                if not buffer:
+                if ahead is None and not buffer:
                     arrived.clear()
                     try:
                         await asyncio.wait_for(arrived.wait(), 1.0)
                     except TimeoutError:
                         await lock_conn.fetchval("SELECT 1")  # still holding the lock?
                         continue
-                batch = buffer[: self.batch_max]
-                del buffer[: self.batch_max]
-                room.set()
-                for part in self._split(batch):
+                if ahead is None:
+                    ahead = self._take(buffer, room)
+                batch, preparing = ahead
+                ahead = self._take(buffer, room) if buffer and self.failed_seq is None else None
+                parts = self._split(batch)
+                if len(parts) == 1:
+                    await self._apply_batch(batch, await preparing)
+                    continue
+                preparing.cancel()
+                for part in parts:
                     await self._apply_batch(part)
         finally:
+            if ahead is not None:
+                ahead[1].cancel()
             await sub.unsubscribe()
+
+    def _take(
+        self, buffer: list[RawEvent], room: asyncio.Event
+    ) -> tuple[list[RawEvent], asyncio.Future[list[Prepared]]]:
+        batch = buffer[: self.batch_max]
+        del buffer[: self.batch_max]
+        room.set()
+        return batch, asyncio.ensure_future(self._prepare(batch))
+
+    async def _prepare(self, batch: list[RawEvent]) -> list[Prepared]:
+        await self.keyring.ensure(self.store, batch[-1].seq)
+        return await prepare(self.keyring, batch)
 
     def _reached_stop(self) -> bool:
         if self.stop_at is not None and self.position >= self.stop_at:
@@ -334,9 +357,9 @@ class ProjectionRunner:
         ]
         return [p for p in parts if p]
 
-    async def _apply_batch(self, batch: list[RawEvent]) -> None:
-        await self.keyring.ensure(self.store, batch[-1].seq)
-        prepared = await prepare(self.keyring, batch)
+    async def _apply_batch(self, batch: list[RawEvent], prepared: list[Prepared] | None = None) -> None:
+        if prepared is None:
+            prepared = await self._prepare(batch)
         async with self.pool.acquire() as conn, conn.transaction():
             stored = await conn.fetchval(
                 "SELECT position FROM projection_position WHERE name = $1 FOR UPDATE", self.name

@@ -242,11 +242,10 @@ class _Fold:
             assert row is not None
             row["state"] = state.model_dump_json()
         if self.new:
-            cols = ", ".join(_INSERTED)
-            marks = ", ".join(f"${i}" for i in range(1, len(_INSERTED) + 1))
-            await conn.executemany(
-                f"INSERT INTO cases({cols}) VALUES ({marks})",
-                [tuple(r[c] for c in _INSERTED) for r in self.new.values()],
+            await conn.copy_records_to_table(
+                "cases",
+                records=[tuple(r[c] for c in _INSERTED) for r in self.new.values()],
+                columns=_INSERTED,
             )
         if self.changed:
             sets = ", ".join(f"{c}=${i}" for i, c in enumerate(_MUTABLE, start=2))
