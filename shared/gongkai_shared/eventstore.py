@@ -296,15 +296,35 @@ class EventStore:
         async for raw in self.read_raw(start_seq, filter_subject, until_seq=until_seq):
             yield StoredEvent(raw.seq, raw.subject, raw.headers, raw.data, Envelope.from_bytes(raw.data))
 
-    async def history(self, aggregate_id: str, *, proven: bool = False) -> list[StoredEvent]:
+    async def first_seq(self, aggregate_id: str, since: int = 1) -> int | None:
+        """The sequence of the aggregate's first event at or after ``since`` (one direct get:
+        the server finds it from its subject index, not by reading the stream); None if none."""
+        try:
+            msg = await self.js.get_msg(
+                self.stream, seq=since, subject=aggregate_filter(aggregate_id), next=True, direct=True
+            )
+        except NotFoundError:
+            return None
+        return msg.seq
+
+    async def history(
+        self, aggregate_id: str, *, since: int | None = None, proven: bool = False
+    ) -> list[StoredEvent]:
         """The aggregate's whole history, in log order, read from the stream itself.
+
+        Read from its first event, never from the start of the stream: ``since`` is where the
+        caller knows it starts (a projection stores each case's first sequence); without it,
+        the first event is looked up (:meth:`first_seq`). Events before ``since`` are not read.
 
         ``proven``: only the events whose writer is proven (trust.py); a service that acts on
         what it reads here must ask for this, as its projections do."""
         last = await self.last_event(aggregate_id)
         if last is None:
             return []
-        events = [e async for e in self.read(1, aggregate_filter(aggregate_id), until_seq=last.seq)]
+        start = since if since is not None else await self.first_seq(aggregate_id)
+        if start is None or start > last.seq:
+            return []
+        events = [e async for e in self.read(start, aggregate_filter(aggregate_id), until_seq=last.seq)]
         if not proven:
             return events
         if self.keyring is None:
@@ -357,7 +377,7 @@ class EventStore:
         except APIError as e:
             if e.err_code != WRONG_LAST_SEQUENCE:
                 raise
-            stored = await self._find_stored(aggregate_id, event.id)
+            stored = await self._find_stored(aggregate_id, event.id, expected_seq)
             if stored is not None:
                 log.info("append_was_stored", event_id=event.id, seq=stored.seq)
                 return stored
@@ -379,13 +399,14 @@ class EventStore:
             log.warning("append_unresolved", event_id=event_id)
             raise AppendUnresolved(aggregate_id, event_id) from None
 
-    async def _find_stored(self, aggregate_id: str, event_id: str) -> StoredEvent | None:
+    async def _find_stored(self, aggregate_id: str, event_id: str, expected_seq: int) -> StoredEvent | None:
+        """Our event, if the first attempt stored it: it can only follow ``expected_seq``."""
         last = await self.last_event(aggregate_id)
         if last is None:
             return None
         if last.id == event_id:
             return last
-        for e in await self.history(aggregate_id):
+        for e in await self.history(aggregate_id, since=expected_seq + 1 if expected_seq else None):
             if e.id == event_id:
                 return e
         return None

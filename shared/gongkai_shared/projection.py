@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import asyncpg
 import structlog
-from nats.errors import TimeoutError as NatsTimeout
 from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 
 from .envelope import Envelope
 from .events import REGISTRY
 from .eventstore import EventStore, RawEvent, StoredEvent
-from .trust import KeyRing, Untrusted
+from .trust import Claim, KeyRing, Untrusted, verify_claims
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +40,27 @@ class Projection(Protocol):
     name: str
 
     async def apply(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
-        """Apply one event's effect. Runs inside the batch transaction."""
+        """Apply one event's effect. Runs inside the batch transaction.
+
+        A projection may also define ``apply_batch(conn, events)``: the same effects as
+        ``apply`` on each event in turn, written at once (folded per aggregate in memory,
+        ``executemany``/``COPY``/``unnest``). The runner then calls it for each batch, and
+        ``apply`` alone only to pin down which event of a failed batch is the poison one."""
+
+
+async def apply_events(projection: Any, conn: asyncpg.Connection, events: Sequence[StoredEvent]) -> None:
+    """``events``' effects, in order: with the projection's ``apply_batch`` if it has one."""
+    if not events:
+        return
+    batch = getattr(projection, "apply_batch", None)
+    if batch is not None:
+        await batch(conn, list(events))
+        return
+    for event in events:
+        with structlog.contextvars.bound_contextvars(
+            event_id=event.id, case_id=event.aggregate_id, seq=event.seq
+        ):
+            await projection.apply(conn, event)
 
 
 PARKED = Counter("gongkai_projection_parked_total", "Events a projection passed over", ["projection"])
@@ -67,6 +87,45 @@ def _parse(raw: RawEvent) -> tuple[StoredEvent | None, str]:
         except ValidationError as e:
             return None, f"{env.type} does not match its schema: {e}"
     return StoredEvent(raw.seq, raw.subject, raw.headers, raw.data, env), ""
+
+
+class Prepared:
+    """One event of a batch as the runner will treat it: applied, or parked with a reason."""
+
+    __slots__ = ("raw", "event", "problem", "reason")
+
+    def __init__(self, raw: RawEvent, event: StoredEvent | None, problem: str = "", reason: str = "") -> None:
+        self.raw, self.event, self.problem, self.reason = raw, event, problem, reason
+
+
+async def prepare(keyring: KeyRing, batch: Sequence[RawEvent]) -> list[Prepared]:
+    """Parse every event of ``batch`` and prove its writer. Every signature is verified, the
+    Ed25519 arithmetic for the whole batch at once in threads (trust.verify_claims)."""
+    out: list[Prepared] = []
+    claims: list[Claim] = []
+    claimed: list[Prepared] = []
+    for raw in batch:
+        event, problem = _parse(raw)
+        if event is None:  # it can never be applied: parked with its error
+            out.append(Prepared(raw, None, problem, "cannot be applied"))
+            continue
+        try:
+            claim = keyring.claim(raw.seq, raw.subject, raw.headers, raw.data, event.envelope)
+        except Untrusted as e:
+            out.append(Prepared(raw, None, str(e), "writer not proven"))
+            continue
+        p = Prepared(raw, event)
+        out.append(p)
+        claims.append(claim)
+        claimed.append(p)
+    for p, claim, ok in zip(claimed, claims, await verify_claims(claims), strict=True):
+        if not ok:
+            p.event, p.problem, p.reason = (
+                None,
+                f"the signature by {claim.ref} does not verify",
+                "writer not proven",
+            )
+    return out
 
 
 class PositionMoved(Exception):
@@ -105,6 +164,12 @@ class ProjectionRunner:
         # before it (position stops at failed_seq - 1) and the error is pinned on one event
         self.failed_seq: int | None = None
         self._applying: int | None = None
+        # a batch whose apply_batch() raised: its events are applied one by one (apply()) on
+        # the next attempt, so that the poison event among them is pinned as failed_seq
+        self._applying_batch: int | None = None
+        self._one_by_one_upto = 0
+        self.stop_at: int | None = None  # stop once this sequence is applied (a rebuild)
+        self.lock_name = projection.name  # a rebuild into another schema locks apart from live
         self._advanced = asyncio.Event()
         self._stopping = False
         self._wake = asyncio.Event()
@@ -131,6 +196,9 @@ class ProjectionRunner:
                 if self._applying is not None:
                     self.failed_seq = self._applying
                     self._applying = None
+                elif self._applying_batch is not None:
+                    self._one_by_one_upto = self._applying_batch
+                self._applying_batch = None
                 self.failures += 1
                 self.last_error = f"{type(e).__name__}: {e}"
                 self.state = "failing" if self.healthy else "stopped"
@@ -170,7 +238,7 @@ class ProjectionRunner:
     async def _run_locked(self) -> None:
         async with self.pool.acquire() as lock_conn:
             while not await lock_conn.fetchval(
-                "SELECT pg_try_advisory_lock(hashtext('projection:' || $1))", self.name
+                "SELECT pg_try_advisory_lock(hashtext('projection:' || $1))", self.lock_name
             ):
                 self.state = "standby"
                 await asyncio.sleep(1.0)
@@ -179,7 +247,7 @@ class ProjectionRunner:
             finally:
                 if not lock_conn.is_closed():
                     await lock_conn.execute(
-                        "SELECT pg_advisory_unlock(hashtext('projection:' || $1))", self.name
+                        "SELECT pg_advisory_unlock(hashtext('projection:' || $1))", self.lock_name
                     )
 
     async def _load_position(self) -> int:
@@ -197,34 +265,85 @@ class ProjectionRunner:
             self.name,
         )
         self.state = "running"
+        sub, buffer, arrived, room = await self._subscribe()
+        # the next batch is parsed and its signatures verified (threads) while this one is
+        # written: (batch, its preparation) taken from the buffer ahead
+        ahead: tuple[list[RawEvent], asyncio.Future[list[Prepared]]] | None = None
+        try:
+            while not self._stopping and not self._reached_stop():
+                if ahead is None and not buffer:
+                    arrived.clear()
+                    try:
+                        await asyncio.wait_for(arrived.wait(), 1.0)
+                    except TimeoutError:
+                        await lock_conn.fetchval("SELECT 1")  # still holding the lock?
+                        continue
+                if ahead is None:
+                    ahead = self._take(buffer, room)
+                batch, preparing = ahead
+                ahead = self._take(buffer, room) if buffer and self.failed_seq is None else None
+                parts = self._split(batch)
+                if len(parts) == 1:
+                    await self._apply_batch(batch, await preparing)
+                    continue
+                preparing.cancel()
+                for part in parts:
+                    await self._apply_batch(part)
+        finally:
+            if ahead is not None:
+                ahead[1].cancel()
+            await sub.unsubscribe()
+
+    def _take(
+        self, buffer: list[RawEvent], room: asyncio.Event
+    ) -> tuple[list[RawEvent], asyncio.Future[list[Prepared]]]:
+        batch = buffer[: self.batch_max]
+        del buffer[: self.batch_max]
+        room.set()
+        return batch, asyncio.ensure_future(self._prepare(batch))
+
+    async def _prepare(self, batch: list[RawEvent]) -> list[Prepared]:
+        await self.keyring.ensure(self.store, batch[-1].seq)
+        return await prepare(self.keyring, batch)
+
+    def _reached_stop(self) -> bool:
+        if self.stop_at is not None and self.position >= self.stop_at:
+            self._stopping = True
+        return self._stopping
+
+    async def _subscribe(self) -> tuple[Any, list[RawEvent], asyncio.Event, asyncio.Event]:
+        """An ordered consumer from ``position + 1`` whose messages land in a buffer of at most
+        a few batches: when it is full the callback waits, so flow control holds the server."""
         from nats.js.api import ConsumerConfig, DeliverPolicy
+
+        buffer: list[RawEvent] = []
+        arrived, room = asyncio.Event(), asyncio.Event()
+        room.set()
+        high = 4 * self.batch_max
+        stop_at = self.stop_at
+
+        async def take(msg: Any) -> None:
+            seq = msg.metadata.sequence.stream
+            if stop_at is not None and seq > stop_at:
+                return
+            buffer.append(RawEvent(seq, msg.subject, msg.headers or {}, msg.data))
+            arrived.set()
+            if len(buffer) >= high:
+                room.clear()
+                await room.wait()
 
         sub = await self.store.js.subscribe(
             "foi.>",
             stream=self.store.stream,
             ordered_consumer=True,
+            cb=take,
+            pending_msgs_limit=-1,
+            pending_bytes_limit=-1,
             config=ConsumerConfig(
                 deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.position + 1
             ),
         )
-        try:
-            while not self._stopping:
-                try:
-                    first = await sub.next_msg(timeout=1.0)
-                except NatsTimeout:
-                    await lock_conn.fetchval("SELECT 1")  # still holding the lock?
-                    continue
-                msgs = [first]
-                while sub.pending_msgs > 0 and len(msgs) < self.batch_max:
-                    msgs.append(await sub.next_msg(timeout=1.0))
-                batch = [
-                    RawEvent(m.metadata.sequence.stream, m.subject, dict(m.headers or {}), m.data)
-                    for m in msgs
-                ]
-                for part in self._split(batch):
-                    await self._apply_batch(part)
-        finally:
-            await sub.unsubscribe()
+        return sub, buffer, arrived, room
 
     def _split(self, batch: list[RawEvent]) -> list[list[RawEvent]]:
         """After a failure at ``failed_seq``: the events before it, it alone, the rest."""
@@ -238,8 +357,9 @@ class ProjectionRunner:
         ]
         return [p for p in parts if p]
 
-    async def _apply_batch(self, batch: list[RawEvent]) -> None:
-        await self.keyring.ensure(self.store, batch[-1].seq)
+    async def _apply_batch(self, batch: list[RawEvent], prepared: list[Prepared] | None = None) -> None:
+        if prepared is None:
+            prepared = await self._prepare(batch)
         async with self.pool.acquire() as conn, conn.transaction():
             stored = await conn.fetchval(
                 "SELECT position FROM projection_position WHERE name = $1 FOR UPDATE", self.name
@@ -254,7 +374,9 @@ class ProjectionRunner:
                     self.name, pos, batch[-1].seq,
                 )
             }  # fmt: skip
-            for raw in batch:
+            ready: list[StoredEvent] = []
+            for p in prepared:
+                raw = p.raw
                 if raw.seq <= pos:
                     continue
                 if raw.seq != pos + 1:
@@ -262,24 +384,15 @@ class ProjectionRunner:
                 pos = raw.seq
                 if raw.seq in parked:
                     continue
-                event, problem = _parse(raw)
-                if event is None:  # it can never be applied: park it with its error, go on
-                    await self._park(conn, raw, problem, "cannot be applied", "system")
+                if p.event is None:  # never applied, never silently skipped: parked (and alerted)
+                    await self._park(conn, raw, p.problem, p.reason, "system")
+                    if p.reason == "writer not proven":
+                        self.rejected += 1
+                        self.last_rejected = f"seq {raw.seq}: {p.problem}"
+                        REFUSED.labels(self.name).inc()
                     continue
-                try:
-                    self.keyring.check(raw.seq, raw.subject, raw.headers, raw.data, event.envelope)
-                except Untrusted as e:  # never applied, never silently skipped: parked, alerted
-                    await self._park(conn, raw, str(e), "writer not proven", "system")
-                    self.rejected += 1
-                    self.last_rejected = f"seq {raw.seq}: {e}"
-                    REFUSED.labels(self.name).inc()
-                    continue
-                with structlog.contextvars.bound_contextvars(
-                    event_id=event.id, case_id=event.aggregate_id, seq=event.seq
-                ):
-                    self._applying = event.seq
-                    await self.projection.apply(conn, event)
-            self._applying = None
+                ready.append(p.event)
+            await self._apply_ready(conn, ready)
             await conn.execute(
                 "UPDATE projection_position SET position = $2, updated_at = now() WHERE name = $1",
                 self.name,
@@ -291,6 +404,23 @@ class ProjectionRunner:
             self.failed_seq = None
         self.state = "running"
         self._set_position(pos)
+
+    async def _apply_ready(self, conn: asyncpg.Connection, ready: list[StoredEvent]) -> None:
+        """The batch's proven events: with ``apply_batch`` when the projection has one, except
+        after a failed batch (then one by one, so that the failing event is known)."""
+        batched = hasattr(self.projection, "apply_batch")
+        if batched and ready and ready[0].seq > self._one_by_one_upto:
+            self._applying_batch = ready[-1].seq
+            await apply_events(self.projection, conn, ready)
+            self._applying_batch = None
+            return
+        for event in ready:
+            with structlog.contextvars.bound_contextvars(
+                event_id=event.id, case_id=event.aggregate_id, seq=event.seq
+            ):
+                self._applying = event.seq
+                await self.projection.apply(conn, event)
+        self._applying = None
 
     async def _park(self, conn: asyncpg.Connection, raw: RawEvent, error: str, reason: str, by: str) -> None:
         await conn.execute(

@@ -41,6 +41,7 @@ from gongkai_shared.db import PROJECTION_TABLE, migrate
 from gongkai_shared.envelope import Actor, Envelope
 from gongkai_shared.events import REGISTRY, EventBody, make_event, parse_body, subject_for
 from gongkai_shared.eventstore import StoredEvent
+from gongkai_shared.projection import apply_events
 from gongkai_shared.text import LINE_PATTERN, PARAGRAPH_PATTERN
 from tests.harness import migrations_of
 
@@ -91,14 +92,35 @@ class Projections:
     async def _apply(self, events: list[StoredEvent]) -> None:
         for service, conn in self.conns.items():
             for projection in self.projections[service]:
-                tr = conn.transaction()
-                await tr.start()
-                try:
-                    for event in events:
-                        note(f"{projection.name} applies #{event.seq} {event.name}: {event.envelope.data}")
-                        await projection.apply(conn, event)
-                finally:
-                    await tr.rollback()
+                one_by_one = await self._tables_after(conn, service, projection, events, batch=False)
+                if hasattr(projection, "apply_batch"):  # a batch has exactly the same effects
+                    batched = await self._tables_after(conn, service, projection, events, batch=True)
+                    assert batched == one_by_one, f"{projection.name}: apply_batch differs from apply"
+
+    @staticmethod
+    async def _tables_after(
+        conn: asyncpg.Connection, service: str, projection: Any, events: list[StoredEvent], *, batch: bool
+    ) -> dict[str, list[str]]:
+        """Every table of the service's schema after ``events`` (rolled back afterwards)."""
+        tr = conn.transaction()
+        await tr.start()
+        try:
+            if batch:
+                await apply_events(projection, conn, events)
+            else:
+                for event in events:
+                    note(f"{projection.name} applies #{event.seq} {event.name}: {event.envelope.data}")
+                    await projection.apply(conn, event)
+            tables = [
+                r["tablename"]
+                for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = $1", service)
+            ]
+            return {
+                t: sorted(r[0] for r in await conn.fetch(f"SELECT to_jsonb(x)::text FROM {service}.{t} x"))
+                for t in tables
+            }
+        finally:
+            await tr.rollback()
 
 
 def _database(dsn: str, name: str) -> str:

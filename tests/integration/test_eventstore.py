@@ -320,3 +320,25 @@ async def test_history_is_the_aggregates_events_only_in_order_across_contexts(
     for e in history:
         assert e.data == e.envelope.to_bytes()
         assert (await store.get(e.seq)).data == e.data
+
+
+async def test_history_is_read_from_the_cases_first_event(store: EventStore) -> None:
+    """Rule: a case's history starts at its first event, found from the subject index (never by
+    reading the stream from sequence 1); a caller that stored the first sequence passes it, and
+    what comes before ``since`` is not read."""
+    case, other = "case-7", "case-70"
+    for i in range(5):  # other cases' events before this case's first
+        await store.append(received(f"{other}-{i}"), "intake", 0)
+    a = await store.append(received(case), "intake", 0)
+    o = await store.append(received(other), "intake", 0)
+    b = await store.append(deadline(case), "notify", a.seq)
+    c = await store.append(decided(case), "review", b.seq)
+    assert await store.first_seq(case) == a.seq
+    assert await store.first_seq(case, since=a.seq + 1) == b.seq
+    assert await store.first_seq("case-never") is None
+    assert await store.first_seq(other) == o.seq
+    whole = [e.seq for e in await store.history(case)]
+    assert whole == [a.seq, b.seq, c.seq]
+    assert [e.seq for e in await store.history(case, since=a.seq)] == whole
+    assert [e.seq for e in await store.history(case, since=b.seq)] == [b.seq, c.seq]
+    assert await store.history(case, since=c.seq + 1) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from typing import Any
 
 import asyncpg
 
@@ -28,11 +29,12 @@ class CasesProjection:
         env = event.envelope
         if event.name == "request-received":
             state = evolve(None, env)
+            assert state is not None  # a receipt always starts a case
             b = env.data
             inserted = await conn.fetchval(
                 "INSERT INTO cases(case_id, received_on, channel, applicant_name, applicant_type,"
-                " description, form, delivery, status, last_seq, state, applicant_key, description_key)"
-                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'received',$9,$10,$11,$12)"
+                " description, form, delivery, status, last_seq, state, applicant_key, description_key,"
+                " first_seq) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'received',$9,$10,$11,$12,$9)"
                 " ON CONFLICT DO NOTHING RETURNING true",
                 state.case_id,
                 state.received_on,
@@ -70,6 +72,7 @@ class CasesProjection:
             return  # not a case (e.g. a catalogue item)
         before = CaseState.model_validate_json(row["state"])
         state = evolve(before, env)
+        assert state is not None  # a known case stays one
         await conn.execute(
             "UPDATE cases SET last_seq=$2, state=$3, status=$4, profile=$5, received_on=$6,"
             " outcome=COALESCE($7, outcome), departments=$8 WHERE case_id=$1",
@@ -113,3 +116,148 @@ class CasesProjection:
             env.actorrole,
             json.dumps(env.data),
         )
+
+    # --- batches: the same effects, folded per case in memory, written once per batch -------
+
+    async def apply_batch(self, conn: asyncpg.Connection, events: list[StoredEvent]) -> None:
+        """What :meth:`apply` does for each event in turn, with a few statements per batch: the
+        batch's cases are read once, folded in memory, and written back once each (the trail
+        and the reads by COPY)."""
+        fold = _Fold()
+        wanted = {e.envelope.subject for e in events}
+        for e in events:
+            source = e.envelope.data.get("source_case_id") if e.name == "published" else None
+            if isinstance(source, str):
+                wanted.add(source)
+        for r in await conn.fetch(f"SELECT {_ROW} FROM cases WHERE case_id = ANY($1::text[])", list(wanted)):
+            fold.rows[r["case_id"]] = dict(r)
+        for event in events:
+            fold.apply(event)
+        await fold.write(conn)
+
+
+# the columns a batch reads and writes back (all but the ones no event changes after receipt)
+_MUTABLE = (
+    "last_seq", "state", "status", "profile", "received_on", "outcome", "departments",
+    "reasons", "legal_basis", "decided_by", "decided_at", "answer_due", "overdue",
+)  # fmt: skip
+_ROW = ", ".join(("case_id", *_MUTABLE))
+_INSERTED = (
+    "case_id", "received_on", "channel", "applicant_name", "applicant_type", "description", "form",
+    "delivery", "status", "last_seq", "state", "applicant_key", "description_key", "first_seq",
+    "profile", "outcome", "departments", "reasons", "legal_basis", "decided_by", "decided_at",
+    "answer_due", "overdue",
+)  # fmt: skip
+_TRAIL = ("case_id", "seq", "at", "event", "actor", "role", "data")
+_READS = ("seq", "case_id", "user_id", "role", "at")
+
+
+class _Fold:
+    """One batch of :class:`CasesProjection`: rows by case id, as ``apply`` would leave them."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}  # what the table holds, then as changed
+        self.states: dict[str, CaseState] = {}  # parsed once per batch, dumped once at the end
+        self.new: dict[str, dict[str, Any]] = {}  # received in this batch: inserted
+        self.changed: set[str] = set()  # already in the table: updated
+        self.trail: list[tuple[Any, ...]] = []
+        self.reads: list[tuple[Any, ...]] = []
+
+    def _trail(self, event: StoredEvent, case_id: str | None = None) -> None:
+        env = event.envelope
+        self.trail.append((case_id or env.subject, event.seq, env.time, event.name, env.actor, env.actorrole,
+                           json.dumps(env.data)))  # fmt: skip
+
+    def _row(self, case_id: str) -> dict[str, Any] | None:
+        return self.new.get(case_id) or self.rows.get(case_id)
+
+    def _touch(self, case_id: str) -> None:
+        if case_id not in self.new:
+            self.changed.add(case_id)
+
+    def apply(self, event: StoredEvent) -> None:
+        env, name = event.envelope, event.name
+        if name == "request-received":
+            state = evolve(None, env)
+            assert state is not None
+            row = self._row(state.case_id)
+            if row is not None:  # a second receipt for a case already known: the first stands
+                row["last_seq"] = event.seq
+                self._touch(state.case_id)
+                return
+            b = env.data
+            self.new[state.case_id] = {
+                "case_id": state.case_id, "received_on": state.received_on, "channel": state.channel,
+                "applicant_name": state.applicant_name, "applicant_type": b["applicant"]["type"],
+                "description": state.description, "form": b["form"], "delivery": b["delivery"],
+                "status": "received", "last_seq": event.seq, "state": None,
+                "applicant_key": state.applicant_key, "description_key": description_key(state.description),
+                "first_seq": event.seq, "profile": None, "outcome": None, "departments": [], "reasons": None,
+                "legal_basis": None, "decided_by": None, "decided_at": None, "answer_due": None,
+                "overdue": False,
+            }  # fmt: skip
+            self.states[state.case_id] = state
+            self._trail(event)
+            return
+        if name == "personal-data-viewed":
+            d = env.data
+            self.reads.append((event.seq, d["case_id"], d["user_id"], d["role"], env.time))
+            return
+        if name == "published":
+            case_id = env.data.get("source_case_id")
+            if case_id and self._row(case_id) is not None:
+                self._trail(event, case_id)
+            return
+        row = self._row(env.subject)
+        if row is None:
+            return  # not a case (e.g. a catalogue item)
+        before = self.states.get(env.subject) or CaseState.model_validate_json(row["state"])
+        state = evolve(before, env)
+        assert state is not None
+        self.states[env.subject] = state
+        row.update(
+            last_seq=event.seq,
+            status=state.status,
+            profile=state.profile,
+            received_on=state.received_on,
+            departments=list(state.departments),
+        )
+        if state.outcome_code is not None:
+            row["outcome"] = state.outcome_code
+        if name in ("review-approved", "decision-recorded"):
+            d = env.data
+            row.update(reasons=json.dumps(d.get("reasons", [])), legal_basis=d["legal_basis"],
+                       decided_by=env.actor, decided_at=env.time)  # fmt: skip
+        elif name == "deadline-set" and env.data.get("kind") == "answer":
+            row["answer_due"] = date.fromisoformat(env.data["due_on"])
+        elif name == "deadline-breached" and env.data.get("kind") == "answer":
+            row["overdue"] = True
+        self._touch(env.subject)
+        if event.context == "review" or name in TRAIL:
+            self._trail(event)
+
+    async def write(self, conn: asyncpg.Connection) -> None:
+        for case_id, state in self.states.items():
+            row = self._row(case_id)
+            assert row is not None
+            row["state"] = state.model_dump_json()
+        if self.new:
+            await conn.copy_records_to_table(
+                "cases",
+                records=[tuple(r[c] for c in _INSERTED) for r in self.new.values()],
+                columns=_INSERTED,
+            )
+        if self.changed:
+            sets = ", ".join(f"{c}=${i}" for i, c in enumerate(_MUTABLE, start=2))
+            await conn.executemany(
+                f"UPDATE cases SET {sets} WHERE case_id=$1",
+                [(c, *(self.rows[c][k] for k in _MUTABLE)) for c in self.changed],
+            )
+        if self.trail:
+            await conn.copy_records_to_table("case_trail", records=self.trail, columns=_TRAIL)
+        if self.reads:
+            await conn.executemany(
+                "INSERT INTO personal_data_reads(seq, case_id, user_id, role, at) VALUES ($1,$2,$3,$4,$5)"
+                " ON CONFLICT DO NOTHING",
+                self.reads,
+            )
