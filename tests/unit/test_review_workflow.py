@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from gongkai_publishing.domain import Refusal, refusal_key, refusals_of, refused_by
 from gongkai_review import domain as d
-from gongkai_review.machine import BY_COMMAND, STATES, TRANSITIONS, allowed, document
+from gongkai_review.case import STATES
+from gongkai_review.commands import BY_NAME, COMMANDS
+from gongkai_review.machine import allowed, document
 from gongkai_shared.decisions import CommandRejected
 from gongkai_shared.events import ReviewApproved
 from gongkai_shared.outcomes import BY_CODE, ROWS, WITHHOLD_REASONS, Outcome
@@ -87,8 +89,8 @@ def run_case(data: st.DataObject, case_id: str, profile: str, steps: int) -> Des
     for _ in range(steps):
         desk.wait(data.draw(st.integers(0, 12)))
         # mostly what the state allows (so cases get far), sometimes anything (so refusals are tried)
-        pool = allowed(desk.state.status) if data.draw(st.integers(0, 9)) else list(BY_COMMAND)
-        name = data.draw(st.sampled_from(pool or list(BY_COMMAND)))
+        pool = allowed(desk.state.status) if data.draw(st.integers(0, 9)) else list(BY_NAME)
+        name = data.draw(st.sampled_from(pool or list(BY_NAME)))
         cmd = command_for(name, desk, data)
         who, role = data.draw(st.sampled_from(PEOPLE))
         before = desk.state
@@ -98,7 +100,7 @@ def run_case(data: st.DataObject, case_id: str, profile: str, steps: int) -> Des
             assert desk.state == before  # a refused command changes nothing
             continue
         # the state machine table allowed it
-        assert before.status in BY_COMMAND[name].sources, f"{name} ran in {before.status}"
+        assert before.status in BY_NAME[name].allowed_in, f"{name} ran in {before.status}"
     return desk
 
 
@@ -147,8 +149,8 @@ def test_refused_information_never_appears_in_a_published_event(data: st.DataObj
 def test_every_state_allows_exactly_the_commands_of_the_table(status: str) -> None:
     state, _ = received()
     desk = Desk(state.model_copy(update={"status": status, "received_on": state.received_on}))
-    for name, transition in BY_COMMAND.items():
-        if status in transition.sources:
+    for name, command in BY_NAME.items():
+        if status in command.allowed_in:
             continue
         cmd = command_for(name, desk, _FixedData())
         with pytest.raises(CommandRejected):
@@ -164,8 +166,8 @@ class _FixedData:
 
 def test_the_workflow_page_is_generated_from_the_table() -> None:
     assert DOC.read_text(encoding="utf-8") == document()
-    for t in TRANSITIONS:
-        assert f"`{t.command}`" in DOC.read_text(encoding="utf-8")
+    for c in COMMANDS:
+        assert f"`{c.name}`" in DOC.read_text(encoding="utf-8")
 
 
 def test_outcome_codes_are_a_closed_set_with_one_report_row_and_a_legal_basis_each() -> None:

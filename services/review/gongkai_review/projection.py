@@ -11,7 +11,7 @@ import asyncpg
 
 from gongkai_shared.eventstore import StoredEvent
 
-from .case import CaseState, evolve
+from .case import CaseState, evolve, opened
 
 TRAIL = {"request-received", "deadline-set", "deadline-breached"}
 
@@ -27,7 +27,7 @@ class CasesProjection:
     async def apply(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         env = event.envelope
         if event.name == "request-received":
-            state = evolve(None, env)
+            state = opened(env)
             b = env.data
             inserted = await conn.fetchval(
                 "INSERT INTO cases(case_id, received_on, channel, applicant_name, applicant_type,"
