@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from gongkai_publishing.domain import Refusal, refusal_key, refusals_of, refused_by
 from gongkai_review import domain as d
-from gongkai_review.case import STATES
+from gongkai_review.case import STATES, WORKING
 from gongkai_review.commands import BY_NAME, COMMANDS
 from gongkai_review.machine import allowed, document
 from gongkai_shared.decisions import CommandRejected
@@ -99,8 +99,18 @@ def run_case(data: st.DataObject, case_id: str, profile: str, steps: int) -> Des
         except CommandRejected:
             assert desk.state == before  # a refused command changes nothing
             continue
-        # the state machine table allowed it
-        assert before.status in BY_NAME[name].allowed_in, f"{name} ran in {before.status}"
+        # the command table allowed it, and the fold led where the table says
+        command = BY_NAME[name]
+        assert before.status in command.allowed_in, f"{name} ran in {before.status}"
+        after = desk.state.status
+        if command.leads_to == "=":
+            assert after == before.status, name
+        elif command.leads_to == "<resume>":
+            assert after in (*WORKING, "consulting"), after
+        elif name == "give_feedback":  # searched once every assigned department has answered
+            assert after in (before.status, command.leads_to), after
+        else:
+            assert after == command.leads_to, (name, after)
     return desk
 
 
@@ -162,6 +172,18 @@ class _FixedData:
 
     def draw(self, strategy):  # noqa: ANN001, ANN201
         return strategy.example() if not hasattr(strategy, "elements") else list(strategy.elements)[0]
+
+
+def test_the_command_table_names_known_states_one_route_and_one_model_per_command() -> None:
+    """What api.py and decide() rely on: a route path answers one command, a model is one
+    command's input, every state named is a state of the case, every rule is in domain/."""
+    paths = [p for c in COMMANDS for p in (c.path, *c.aliases)]
+    assert len(paths) == len(set(paths))
+    assert len({c.model for c in COMMANDS}) == len({c.name for c in COMMANDS}) == len(COMMANDS)
+    for c in COMMANDS:
+        assert set(c.allowed_in) <= set(STATES) and c.leads_to in (*STATES, "=", "<resume>"), c.name
+        assert c.rule.__module__.startswith("gongkai_review.domain."), c.name
+        assert c.roles, c.name
 
 
 def test_the_workflow_page_is_generated_from_the_table() -> None:

@@ -12,7 +12,8 @@ its consultations, once the last reply is in); the ``roles`` that may give it (a
 
 Everything else derives from this table: ``api.py`` makes one route per row, ``machine.py`` the
 pending steps (``allowed``) and the diagram and table of ``docs/review-workflow.md``, ``decide``
-the state check. ``leads_to`` documents what ``case.evolve`` does with the command's event.
+the state check. ``leads_to`` states what ``case.evolve`` does with the command's event
+(``tests/unit/test_review_workflow.py`` checks the two agree).
 
 To add a command:
 
