@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from gongkai_review import queries
+from gongkai_review.commands import decide as review_decide
 from gongkai_review.domain import Context, Register
-from gongkai_review.domain import decide as review_decide
 from gongkai_shared.calendar import WorkingCalendar
 from gongkai_shared.commands import execute
 from gongkai_shared.envelope import Actor, sha256_hex

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from gongkai_review.case import CaseState, evolve
-from gongkai_review.domain import Context, decide
+from gongkai_review.commands import decide
+from gongkai_review.domain import Context
 from gongkai_shared.calendar import WorkingCalendar
 from gongkai_shared.envelope import Actor, Envelope, new_id
 from gongkai_shared.events import Applicant, Contact, EventBody, RequestReceived, make_event

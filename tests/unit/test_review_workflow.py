@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from gongkai_publishing.domain import Refusal, refusal_key, refusals_of, refused_by
 from gongkai_review import domain as d
-from gongkai_review.machine import BY_COMMAND, STATES, TRANSITIONS, allowed, document
+from gongkai_review.case import STATES, WORKING
+from gongkai_review.commands import BY_NAME, COMMANDS
+from gongkai_review.machine import allowed, document
 from gongkai_shared.decisions import CommandRejected
 from gongkai_shared.events import ReviewApproved
 from gongkai_shared.outcomes import BY_CODE, ROWS, WITHHOLD_REASONS, Outcome
@@ -87,8 +89,8 @@ def run_case(data: st.DataObject, case_id: str, profile: str, steps: int) -> Des
     for _ in range(steps):
         desk.wait(data.draw(st.integers(0, 12)))
         # mostly what the state allows (so cases get far), sometimes anything (so refusals are tried)
-        pool = allowed(desk.state.status) if data.draw(st.integers(0, 9)) else list(BY_COMMAND)
-        name = data.draw(st.sampled_from(pool or list(BY_COMMAND)))
+        pool = allowed(desk.state.status) if data.draw(st.integers(0, 9)) else list(BY_NAME)
+        name = data.draw(st.sampled_from(pool or list(BY_NAME)))
         cmd = command_for(name, desk, data)
         who, role = data.draw(st.sampled_from(PEOPLE))
         before = desk.state
@@ -97,8 +99,18 @@ def run_case(data: st.DataObject, case_id: str, profile: str, steps: int) -> Des
         except CommandRejected:
             assert desk.state == before  # a refused command changes nothing
             continue
-        # the state machine table allowed it
-        assert before.status in BY_COMMAND[name].sources, f"{name} ran in {before.status}"
+        # the command table allowed it, and the fold led where the table says
+        command = BY_NAME[name]
+        assert before.status in command.allowed_in, f"{name} ran in {before.status}"
+        after = desk.state.status
+        if command.leads_to == "=":
+            assert after == before.status, name
+        elif command.leads_to == "<resume>":
+            assert after in (*WORKING, "consulting"), after
+        elif name == "give_feedback":  # searched once every assigned department has answered
+            assert after in (before.status, command.leads_to), after
+        else:
+            assert after == command.leads_to, (name, after)
     return desk
 
 
@@ -147,8 +159,8 @@ def test_refused_information_never_appears_in_a_published_event(data: st.DataObj
 def test_every_state_allows_exactly_the_commands_of_the_table(status: str) -> None:
     state, _ = received()
     desk = Desk(state.model_copy(update={"status": status, "received_on": state.received_on}))
-    for name, transition in BY_COMMAND.items():
-        if status in transition.sources:
+    for name, command in BY_NAME.items():
+        if status in command.allowed_in:
             continue
         cmd = command_for(name, desk, _FixedData())
         with pytest.raises(CommandRejected):
@@ -162,10 +174,22 @@ class _FixedData:
         return strategy.example() if not hasattr(strategy, "elements") else list(strategy.elements)[0]
 
 
+def test_the_command_table_names_known_states_one_route_and_one_model_per_command() -> None:
+    """What api.py and decide() rely on: a route path answers one command, a model is one
+    command's input, every state named is a state of the case, every rule is in domain/."""
+    paths = [p for c in COMMANDS for p in (c.path, *c.aliases)]
+    assert len(paths) == len(set(paths))
+    assert len({c.model for c in COMMANDS}) == len({c.name for c in COMMANDS}) == len(COMMANDS)
+    for c in COMMANDS:
+        assert set(c.allowed_in) <= set(STATES) and c.leads_to in (*STATES, "=", "<resume>"), c.name
+        assert c.rule.__module__.startswith("gongkai_review.domain."), c.name
+        assert c.roles, c.name
+
+
 def test_the_workflow_page_is_generated_from_the_table() -> None:
     assert DOC.read_text(encoding="utf-8") == document()
-    for t in TRANSITIONS:
-        assert f"`{t.command}`" in DOC.read_text(encoding="utf-8")
+    for c in COMMANDS:
+        assert f"`{c.name}`" in DOC.read_text(encoding="utf-8")
 
 
 def test_outcome_codes_are_a_closed_set_with_one_report_row_and_a_legal_basis_each() -> None:

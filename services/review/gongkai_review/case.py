@@ -2,15 +2,35 @@
 
 The projection stores the folded state (JSON) with the sequence of the case's last event, so a
 command handler loads it in one read; replaying the log rebuilds exactly the same states.
+``STATES`` are the values of ``CaseState.status``; which command leads from one to another is
+the command table's (``commands.py``).
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import overload
 
 from pydantic import BaseModel, ConfigDict
 
 from gongkai_shared.envelope import Envelope
+from gongkai_shared.events import WithheldPart
+
+OPEN = (
+    "received", "registered", "assigned", "searched", "clarifying", "consulting", "reviewed",
+    "drafted", "signed",
+)  # fmt: skip
+CLOSED = ("answered", "abandoned", "withdrawn", "archived")
+STATES = OPEN + CLOSED
+# where work on the case goes on: a consultation returns to one of them once its replies are in
+WORKING = ("registered", "assigned", "searched", "reviewed")
+
+LABELS = {
+    "received": "已收到", "registered": "已登记", "assigned": "已分办", "searched": "已检索反馈",
+    "clarifying": "补正中", "consulting": "征求意见中", "reviewed": "已保密审查", "drafted": "已拟定答复",
+    "signed": "已签发", "answered": "已答复", "abandoned": "视为放弃", "withdrawn": "已撤回",
+    "archived": "已归档",
+}  # fmt: skip
 
 
 class Consultation(BaseModel):
@@ -35,7 +55,7 @@ class Draft(BaseModel):
     legal_basis: str
     title: str
     disclosed_content: str | None = None
-    withheld_parts: list[dict] = []
+    withheld_parts: list[WithheldPart] = []
     responsible_agency: str | None = None
     published_at: str | None = None
     note: str | None = None
@@ -50,7 +70,7 @@ class CaseState(BaseModel):
     applicant_name: str = ""
     applicant_key: str = ""  # who applied, for repeat detection (name + id number)
     description: str = ""
-    received_on: date | None = None
+    received_on: date  # 收到申请之日 (Art. 31): set by request-received, moved by registration
     profile: str | None = None
     possible_repeat_of: list[str] = []
     departments: list[str] = []
@@ -79,19 +99,29 @@ class CaseState(BaseModel):
         )
 
 
+def opened(env: Envelope) -> CaseState:
+    """The case a ``request-received`` event opens."""
+    d = env.data
+    a = d["applicant"]
+    return CaseState(
+        case_id=d["case_id"],
+        channel=d["channel"],
+        applicant_name=a["name"],
+        applicant_key=f"{a['name'].strip()}|{(a.get('id_number') or '').strip().upper()}",
+        description=d["description"],
+        received_on=date.fromisoformat(d["received_on"]),
+    )
+
+
+@overload
+def evolve(state: CaseState, env: Envelope) -> CaseState: ...
+@overload
+def evolve(state: CaseState | None, env: Envelope) -> CaseState | None: ...
 def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
     """The state after ``env``. Events this service does not fold leave the state as it is."""
     name, d = env.name, env.data
     if name == "request-received":
-        a = d["applicant"]
-        return CaseState(
-            case_id=d["case_id"],
-            channel=d["channel"],
-            applicant_name=a["name"],
-            applicant_key=f"{a['name'].strip()}|{(a.get('id_number') or '').strip().upper()}",
-            description=d["description"],
-            received_on=date.fromisoformat(d["received_on"]),
-        )
+        return opened(env)
     if state is None:
         return None
     day = env.time.date()

@@ -13,6 +13,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from gongkai_shared.events import Letter
 from gongkai_shared.outcomes import BY_CODE, Outcome, row
 
+from .case import Draft
+
 _env = Environment(
     loader=PackageLoader("gongkai_review", "templates"),
     undefined=StrictUndefined,
@@ -41,7 +43,7 @@ def answer_letter(
     applicant: str,
     description: str,
     received_on: date,
-    draft: Any,
+    draft: Draft,
     office: str,
     reconsideration_body: str,
     today: date,
@@ -50,9 +52,9 @@ def answer_letter(
     r = BY_CODE[draft.outcome_code]
     parts = [
         {
-            "part": p["part"],
-            "label": row(Outcome.withhold, p["reason"]).label,
-            "legal_basis": row(Outcome.withhold, p["reason"]).legal_basis,
+            "part": p.part,
+            "label": row(Outcome.withhold, p.reason).label,
+            "legal_basis": row(Outcome.withhold, p.reason).legal_basis,
         }
         for p in draft.withheld_parts
     ]

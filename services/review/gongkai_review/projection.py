@@ -12,7 +12,7 @@ import asyncpg
 
 from gongkai_shared.eventstore import StoredEvent
 
-from .case import CaseState, evolve
+from .case import CaseState, evolve, opened
 
 TRAIL = {"request-received", "deadline-set", "deadline-breached"}
 
@@ -28,8 +28,7 @@ class CasesProjection:
     async def apply(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         env = event.envelope
         if event.name == "request-received":
-            state = evolve(None, env)
-            assert state is not None  # a receipt always starts a case
+            state = opened(env)
             b = env.data
             inserted = await conn.fetchval(
                 "INSERT INTO cases(case_id, received_on, channel, applicant_name, applicant_type,"
@@ -178,8 +177,7 @@ class _Fold:
     def apply(self, event: StoredEvent) -> None:
         env, name = event.envelope, event.name
         if name == "request-received":
-            state = evolve(None, env)
-            assert state is not None
+            state = opened(env)
             row = self._row(state.case_id)
             if row is not None:  # a second receipt for a case already known: the first stands
                 row["last_seq"] = event.seq

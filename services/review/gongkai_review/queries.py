@@ -9,8 +9,8 @@ import asyncpg
 
 from gongkai_shared.profiles import profile
 
-from .case import CaseState
-from .machine import LABELS, allowed
+from .case import LABELS, CaseState
+from .machine import allowed
 from .projection import description_key
 
 _COLUMNS = (

@@ -13,7 +13,9 @@ from gongkai_shared.reactions import Reaction
 from gongkai_shared.runtime import Runtime
 
 from . import queries
-from .domain import Context, Withdraw, decide
+from .case import CaseState
+from .commands import decide
+from .domain import Context, Withdraw
 
 log = structlog.get_logger(__name__)
 
@@ -24,10 +26,10 @@ def withdrawals(rt: Runtime, clock: Clock, calendar: WorkingCalendar) -> Reactio
         actor = Actor(id=event.actor, role=event.actorrole)
         cmd = Withdraw(reason=event.data["reason"])
 
-        async def load():  # noqa: ANN202
+        async def load() -> tuple[CaseState | None, int]:
             return await queries.load_case(rt.pool, case_id)
 
-        def withdraw(state):  # noqa: ANN001, ANN202
+        def withdraw(state: CaseState | None) -> Envelope:
             ctx = Context(actor=actor, now=clock.now(), today=clock.today(), calendar=calendar)
             body = decide(state, cmd, ctx)
             return make_event(

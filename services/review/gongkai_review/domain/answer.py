@@ -1,0 +1,49 @@
+"""The answer (答复) and the remedies it names (救济途径).
+
+条例 (2019):
+
+- Art. 36: the answer tells the applicant the outcome of the signed decision (its report row in
+  the annual report, Art. 49-50); Art. 37: a partial disclosure lists each withheld part with
+  its reason and legal basis.
+- Art. 51: the applicant may complain, apply for administrative reconsideration or sue. Since
+  2024-01-01 reconsideration comes first for 不予公开 (withheld parts included; 行政复议法
+  Art. 23); otherwise the applicant chooses. The letter names the reconsideration body
+  (``Context.reconsideration_body``): the wording is in ``templates/_remedy.j2``.
+
+Sending the answer stops the clock (notify).
+"""
+
+from __future__ import annotations
+
+from gongkai_shared.events import AnswerSent
+from gongkai_shared.outcomes import BY_CODE, Outcome
+
+from .. import letters
+from ..case import CaseState
+from .common import Context, Input, on_record
+
+
+class SendAnswer(Input):
+    pass
+
+
+def send_answer(s: CaseState, c: SendAnswer, ctx: Context) -> AnswerSent:
+    """The letter (依申请公开告知书) of the signed draft, dated today."""
+    d = on_record(s.draft, "签发的答复")
+    letter = letters.answer_letter(
+        applicant=s.applicant_name,
+        description=s.description,
+        received_on=s.received_on,
+        draft=d,
+        office=ctx.office,
+        reconsideration_body=ctx.reconsideration_body,
+        today=ctx.today,
+    )
+    return AnswerSent(
+        case_id=s.case_id,
+        outcome=Outcome(d.outcome),
+        outcome_code=d.outcome_code,
+        report_row=BY_CODE[d.outcome_code].report_row,
+        letter=letter,
+        sent_on=ctx.today,
+    )

@@ -1,0 +1,31 @@
+"""Withdrawal and archiving (撤回、归档).
+
+Not articles of the 条例: an applicant may withdraw an application at any time before the
+answer (asked through intake, ``withdrawal-requested``, or recorded by the registrar); a closed
+case (answered, abandoned, withdrawn) is archived (归档, the last step of 登记、审核、办理、答复、
+归档, DOMAIN.md §1).
+"""
+
+from __future__ import annotations
+
+from gongkai_shared.events import ApplicationWithdrawn, CaseArchived
+
+from ..case import CaseState
+from .common import Context, Input, Text
+
+
+class Withdraw(Input):
+    reason: Text
+
+
+class Archive(Input):
+    pass
+
+
+def withdraw(s: CaseState, c: Withdraw, ctx: Context) -> ApplicationWithdrawn:
+    """The case closes; its clock stops."""
+    return ApplicationWithdrawn(case_id=s.case_id, reason=c.reason)
+
+
+def archive(s: CaseState, c: Archive, ctx: Context) -> CaseArchived:
+    return CaseArchived(case_id=s.case_id)

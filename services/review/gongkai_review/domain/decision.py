@@ -1,0 +1,114 @@
+"""Confidentiality review and the decision draft (保密审查、拟定答复意见).
+
+条例 (2019):
+
+- Art. 17: information is reviewed before it is disclosed (保密审查, under the State Secrets
+  Law): no disclosing draft without a **passed** review; refusals may follow a failed one.
+- Art. 36: the kinds of answer (the closed set of outcome codes, ``gongkai_shared.outcomes``, one
+  row each of the annual report): already published (say where), disclosed, withheld with a
+  reason (Art. 14-16), not held (name the responsible agency if known), not processed ...
+- Art. 37: separable parts (区分处理): disclose the rest, and withhold each part with a reason;
+  a withheld part must not appear in the disclosed content.
+- Art. 38: information that would have to be created or analysed need not be provided.
+- Art. 32: a third party's refusal bars full disclosure unless overridden in the public interest.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from gongkai_shared.events import ConfidentialityReviewed, DecisionDrafted, WithheldPart
+from gongkai_shared.outcomes import BY_CODE, Outcome, code, discloses, reasons_for
+from gongkai_shared.text import line, paragraph
+
+from ..case import CaseState
+from .common import Context, Input, Text, normal, reject
+
+
+class ReviewConfidentiality(Input):
+    passed: bool
+    notes: Text
+
+
+class PartWithheld(Input):
+    part: Annotated[str, paragraph(2000, min_length=1)]
+    reason: Annotated[str, line(100)]
+
+
+class Draft(Input):
+    """The decision draft (答复意见). Wire names as in the skeleton's decision body."""
+
+    outcome: Outcome
+    reasons: list[Annotated[str, line(100)]] = Field(default_factory=list, max_length=1)
+    legal_basis: Annotated[str, paragraph(500)] | None = None
+    disclosed_content: Annotated[str, paragraph(100_000, min_length=1)] | None = None
+    title: Annotated[str, line(300, min_length=1)] | None = None
+    withheld_parts: list[PartWithheld] = Field(default_factory=list, max_length=50)
+    responsible_agency: Annotated[str, line(300)] | None = None
+    published_at: Annotated[str, line(500)] | None = None
+    note: Annotated[str, paragraph(5000)] | None = None
+
+    @model_validator(mode="after")
+    def _fits_outcome(self) -> Draft:
+        """Art. 36/37: the reason fits the outcome; a partial disclosure withholds each part with
+        a withholding reason; an already published disclosure says where."""
+        allowed = reasons_for(self.outcome)
+        reason = self.reasons[0] if self.reasons else None
+        if self.outcome in (Outcome.withhold, Outcome.not_held, Outcome.not_processed, Outcome.other):
+            if reason not in allowed:
+                raise ValueError(f"reasons: exactly one of {list(allowed)}")
+        elif reason is not None and reason not in allowed:
+            raise ValueError(f"reasons: none or one of {list(allowed)}")
+        if self.outcome == Outcome.partial:
+            if not self.withheld_parts or not self.disclosed_content:
+                raise ValueError("partial disclosure needs disclosed_content and withheld_parts")
+            withhold = reasons_for(Outcome.withhold)
+            bad = [p.reason for p in self.withheld_parts if p.reason not in withhold]
+            if bad:
+                raise ValueError(f"withheld_parts: reasons {bad} not in {list(withhold)}")
+        elif self.withheld_parts:
+            raise ValueError("withheld_parts only with outcome partial")
+        if self.outcome == Outcome.disclose:
+            if reason == "already_published" and not self.published_at:
+                raise ValueError("published_at: where the information was proactively published")
+            if reason is None and not self.disclosed_content:
+                raise ValueError("disclosed_content is required to disclose")
+        return self
+
+    @property
+    def code(self) -> str:
+        return code(self.outcome, self.reasons[0] if self.reasons else None)
+
+
+def review_confidentiality(s: CaseState, c: ReviewConfidentiality, ctx: Context) -> ConfidentialityReviewed:
+    """Art. 17: the review's result, passed or not, with notes."""
+    return ConfidentialityReviewed(case_id=s.case_id, passed=c.passed, notes=c.notes)
+
+
+def draft(s: CaseState, c: Draft, ctx: Context) -> DecisionDrafted:
+    """No disclosure without a passed confidentiality review (Art. 17) or over a third party's
+    standing refusal (Art. 32); withheld parts stay out of the disclosed content (Art. 37). The
+    legal basis defaults to the outcome's article; the title to the application's description."""
+    if discloses(c.outcome) and not s.confidentiality_passed:
+        raise reject("保密审查未通过，不能公开 (no disclosure without a passed confidentiality review)")
+    if c.outcome == Outcome.disclose and s.third_party_objects and c.code == "disclose":
+        raise reject("第三方不同意公开：应部分公开、不予公开，或以公共利益决定公开")
+    for p in c.withheld_parts:
+        if normal(p.part) and normal(p.part) in normal(c.disclosed_content or ""):
+            raise reject(f"withheld part {p.part!r} appears in the disclosed content")
+    r = BY_CODE[c.code]
+    return DecisionDrafted(
+        case_id=s.case_id,
+        draft_id=ctx.new_id,
+        outcome=c.outcome,
+        outcome_code=r.code,
+        legal_basis=c.legal_basis or r.legal_basis,
+        title=c.title or " ".join(s.description.split())[:300],  # a title is one line
+        disclosed_content=c.disclosed_content,
+        withheld_parts=[WithheldPart(part=p.part, reason=p.reason) for p in c.withheld_parts],
+        responsible_agency=c.responsible_agency,
+        published_at=c.published_at,
+        note=c.note,
+    )

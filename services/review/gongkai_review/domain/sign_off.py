@@ -1,0 +1,67 @@
+"""Sign-off of the decision (审核签发) or its return to the drafter (退回).
+
+Not an article of the 条例: Art. 17 has each office fix its review procedure and who answers for
+it, and the office's procedure (DOMAIN.md §5) is four eyes: the approver (office head, a leader
+for a major case) is never the drafter. Signing turns the draft into the decision: a disclosing
+one (``review-approved``, which publishing may later put in the catalogue) or one that discloses
+nothing (``decision-recorded``; a refusal names the refused information for the register that
+keeps it from ever being published, seed measures and Art. 25).
+"""
+
+from __future__ import annotations
+
+from gongkai_shared.events import DecisionRecorded, DraftRejected, ReviewApproved
+from gongkai_shared.outcomes import BY_CODE, Outcome, discloses
+
+from ..case import CaseState
+from .common import Context, Input, Text, on_record, reject
+
+
+class RejectDraft(Input):
+    reason: Text
+
+
+class SignOff(Input):
+    major: bool = False
+
+
+def reject_draft(s: CaseState, c: RejectDraft, ctx: Context) -> DraftRejected:
+    """Back to the drafter, with the reason."""
+    d = on_record(s.draft, "拟定的答复")
+    return DraftRejected(case_id=s.case_id, draft_id=d.draft_id, reason=c.reason)
+
+
+def sign_off(s: CaseState, c: SignOff, ctx: Context) -> ReviewApproved | DecisionRecorded:
+    """签发人不能是拟稿人: the approver must not be the drafter."""
+    d = on_record(s.draft, "拟定的答复")
+    if ctx.actor.id == d.drafted_by:
+        raise reject("签发人不能是拟稿人 (the approver must not be the drafter)")
+    outcome = Outcome(d.outcome)
+    reason = BY_CODE[d.outcome_code].reason
+    reasons = [reason] if reason else []
+    if discloses(outcome):
+        return ReviewApproved(
+            case_id=s.case_id,
+            outcome=outcome,
+            reasons=reasons,
+            legal_basis=d.legal_basis,
+            note=d.note,
+            outcome_code=d.outcome_code,
+            draft_id=d.draft_id,
+            drafted_by=d.drafted_by,
+            title=d.title,
+            disclosed_content=d.disclosed_content or "",
+            withheld_parts=d.withheld_parts,
+        )
+    return DecisionRecorded(
+        case_id=s.case_id,
+        outcome=outcome,
+        reasons=reasons,
+        legal_basis=d.legal_basis,
+        note=d.note,
+        outcome_code=d.outcome_code,
+        draft_id=d.draft_id,
+        drafted_by=d.drafted_by,
+        responsible_agency=d.responsible_agency,
+        description=s.description if outcome == Outcome.withhold else None,  # the refused information
+    )
