@@ -23,13 +23,14 @@ def create_app(settings: NotifySettings | None = None, clock: Clock | None = Non
     calendars = CalendarCache()
 
     async def start_clock(rt: Runtime, app: FastAPI) -> None:
-        rt.spawn(
-            run_dispatcher(
-                rt, clock, settings.tick_seconds, warn_days=settings.warn_days, calendars=CalendarCache()
-            ),
+        dispatcher_calendars = CalendarCache()
+        rt.supervise(
             "dispatcher",
+            lambda: run_dispatcher(
+                rt, clock, settings.tick_seconds, warn_days=settings.warn_days, calendars=dispatcher_calendars
+            ),
         )
-        rt.spawn(run_delivery(rt, settings, clock), "delivery")
+        rt.supervise("delivery", lambda: run_delivery(rt, settings, clock))
 
     app = build_app(
         service="notify",

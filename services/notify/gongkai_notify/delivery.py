@@ -172,11 +172,8 @@ async def deliver_once(rt: Runtime, settings: NotifySettings, clock: Clock, *, l
 
 
 async def run_delivery(rt: Runtime, settings: NotifySettings, clock: Clock) -> None:
+    """Deliver due notices every tick; a failure ends the loop: the runtime's supervisor counts
+    it, shows it and starts the loop again with backoff."""
     while True:
-        try:
-            await deliver_once(rt, settings, clock)
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:  # noqa: BLE001 — logged, retried next tick
-            log.error("delivery_failed", error=f"{type(e).__name__}: {e}")
+        await deliver_once(rt, settings, clock)
         await asyncio.sleep(settings.delivery_tick_seconds)

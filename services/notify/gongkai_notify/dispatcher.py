@@ -92,11 +92,8 @@ async def dispatch_once(
 async def run_dispatcher(
     rt: Runtime, clock: Clock, tick: float, *, warn_days: int, calendars: CalendarCache
 ) -> None:
+    """Dispatch due work every tick; a failure ends the loop: the runtime's supervisor counts it,
+    shows it and starts the loop again with backoff (nothing is lost: the work stays due)."""
     while True:
-        try:
-            await dispatch_once(rt, clock, warn_days=warn_days, calendars=calendars)
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:  # noqa: BLE001 — logged, retried next tick; nothing is lost
-            log.error("dispatch_failed", error=f"{type(e).__name__}: {e}")
+        await dispatch_once(rt, clock, warn_days=warn_days, calendars=calendars)
         await asyncio.sleep(tick)
