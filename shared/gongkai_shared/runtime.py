@@ -210,22 +210,22 @@ class Runtime:
                 await self.store.nc.close()
         log.info("service_stopped", service=self.service)
 
-    async def wait_for(self, seq: int | None, timeout: float | None = None) -> None:
+    async def wait_for(self, seq: int | None, timeout: float | None = None) -> bool:
         """Read-your-writes: wait until every projection of this service has applied ``seq``,
         as PostgreSQL has it (on a standby replica too), within ``timeout`` (default: the
         service's ``wait_seconds``). Raises ``ProjectionStopped`` at once when a projection
         behind is stopped on an event, ``ProjectionBehind`` naming those behind on timeout, and
         ``BeyondLog`` for a sequence the stream does not hold (anyone may send ``min_seq``: a
-        number from the future must not hold a request)."""
+        number from the future must not hold a request). True once applied (never False)."""
         if not seq:
-            return
+            return True
         runners = list(self.runners.values())
         if all(r.position >= seq for r in runners):
-            return
+            return True
         await self.board.refresh()  # a notification may be on its way: read the rows now
         behind = [r for r in runners if r.position < seq]
         if not behind:
-            return
+            return True
         if any(r.stopped for r in behind):
             raise ProjectionStopped(seq, [r.lag() for r in behind])
         if seq > (last := await self.store.last_seq()):
@@ -234,7 +234,7 @@ class Runtime:
         results = await asyncio.gather(*(r.wait_for(seq, wait) for r in behind), return_exceptions=True)
         failed = [e for e in results if isinstance(e, BaseException)]
         if not failed:
-            return
+            return True
         for e in failed:
             if not isinstance(e, ProjectionBehind):
                 raise e
