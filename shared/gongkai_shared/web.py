@@ -241,8 +241,9 @@ def install_ops_routes(app: FastAPI, checks: Checks, health: Checks | None = Non
 def declare_edge_errors(app: FastAPI) -> None:
     """Declare in the app's OpenAPI the errors any operation can get from outside its own code:
     ``400`` where the path has a parameter (the edge refuses path tricks, such as an encoded
-    control character in it) or the request has a body (a body that cannot be parsed), and
-    ``413`` where it has a body (over the edge's limit). Each with the error schema; what an
+    control character in it) or the request has a body (a body that cannot be parsed),
+    ``413`` where it has a body (over the edge's limit), and ``503`` with ``Retry-After`` where
+    it takes ``min_seq`` (not applied in time). Each with the error schema; what an
     operation declares itself is kept. Call it after every route is added."""
     generate = app.openapi
 
@@ -259,12 +260,19 @@ def declare_edge_errors(app: FastAPI) -> None:
                     continue
                 has_body = "requestBody" in operation
                 in_path = any(p.get("in") == "path" for p in operation.get("parameters", []))
+                waits = any(p.get("name") == "min_seq" for p in operation.get("parameters", []))
                 codes = ([400] if has_body or in_path else []) + ([413] if has_body else [])
                 responses = operation.setdefault("responses", {})
                 for code in codes:
                     responses.setdefault(
                         str(code), {"description": ERROR_DESCRIPTIONS[code], "content": body}
                     )
+                if waits:  # a read of a sequence not applied in time: 503 with Retry-After
+                    declared = error_responses(503)[503]
+                    responses.setdefault(
+                        "503", {"description": declared["description"], "content": body,
+                                "headers": declared["headers"]},
+                    )  # fmt: skip
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
