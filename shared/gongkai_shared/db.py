@@ -96,7 +96,7 @@ ALTER TABLE projection_position
 -- the failure, so the runner's batch code needs to know nothing of this
 CREATE OR REPLACE FUNCTION projection_position_changed() RETURNS trigger AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.position > OLD.position THEN
+    IF NEW.position > OLD.position THEN
         NEW.state := 'running';
         NEW.failures := 0;
         NEW.failed_seq := NULL;
@@ -111,7 +111,8 @@ END $$ LANGUAGE plpgsql;
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'projection_position_changed'
                    AND tgrelid = 'projection_position'::regclass) THEN
-        CREATE TRIGGER projection_position_changed BEFORE INSERT OR UPDATE ON projection_position
+        -- not on INSERT: a BEFORE INSERT trigger fires even when ON CONFLICT DO NOTHING skips it
+        CREATE TRIGGER projection_position_changed BEFORE UPDATE ON projection_position
             FOR EACH ROW EXECUTE FUNCTION projection_position_changed();
     END IF;
 END $$;

@@ -134,7 +134,10 @@ class ProjectionRunner:
         (until an operator parks the event: then it resumes)."""
         stored = self.stored
         if not self.healthy:
-            return not (stored and stored.state == PARKED_STATE and stored.failed_seq == self.failed_seq)
+            if stored is None or self.failed_seq is None:
+                return True
+            parked = stored.state == PARKED_STATE and stored.failed_seq == self.failed_seq
+            return not (parked or stored.position >= self.failed_seq)  # or just committed past it
         return self.state != "running" and stored is not None and stored.state == STOPPED
 
     @property
@@ -164,32 +167,37 @@ class ProjectionRunner:
                 await self._run_locked()
             except asyncio.CancelledError:
                 raise
-            except Exception as e:  # any failure: roll back happened, resume from stored position
-                if self._applying is not None:
-                    self.failed_seq = self._applying
-                    self._applying = None
-                self.failures += 1
-                self.last_error = f"{type(e).__name__}: {e}"
-                self.state = "failing" if self.healthy else STOPPED
-                FAILURES.labels(self.name).inc()
-                STOPPED_GAUGE.labels(self.name).set(0 if self.healthy else 1)
-                await self._store_health()
-                self._notify_waiters()
-                delay = min(0.05 * 2**self.failures, self.max_backoff)
-                log.error(
-                    "projection_batch_failed",
-                    projection=self.name,
-                    position=self.position,
-                    failures=self.failures,
-                    error=self.last_error,
-                    failed_seq=self.failed_seq,
-                    retry_in=delay,
-                )
-                self._wake.clear()
-                try:  # an operator's park() ends the wait early
-                    await asyncio.wait_for(self._wake.wait(), delay)
-                except TimeoutError:
-                    pass
+            except Exception as e:  # the lock's connection failed too: stand by again after it
+                await self._failed(e)
+
+    async def _failed(self, e: Exception) -> None:
+        """Roll back happened: record the failure (here and in the projection's row), back off;
+        the next attempt resumes from the stored position."""
+        if self._applying is not None:
+            self.failed_seq = self._applying
+            self._applying = None
+        self.failures += 1
+        self.last_error = f"{type(e).__name__}: {e}"
+        self.state = "failing" if self.healthy else STOPPED
+        FAILURES.labels(self.name).inc()
+        STOPPED_GAUGE.labels(self.name).set(0 if self.healthy else 1)
+        await self._store_health()
+        self._notify_waiters()
+        delay = min(0.05 * 2**self.failures, self.max_backoff)
+        log.error(
+            "projection_batch_failed",
+            projection=self.name,
+            position=self.position,
+            failures=self.failures,
+            error=self.last_error,
+            failed_seq=self.failed_seq,
+            retry_in=delay,
+        )
+        self._wake.clear()
+        try:  # an operator's park() ends the wait early
+            await asyncio.wait_for(self._wake.wait(), delay)
+        except TimeoutError:
+            pass
 
     def lag(self) -> Lag:
         return Lag(self.name, self.position, self.stopped, self.error)
@@ -221,7 +229,17 @@ class ProjectionRunner:
                 self.state = "standby"
                 await asyncio.sleep(1.0)
             try:
-                await self._follow(lock_conn)
+                while not self._stopping:
+                    try:
+                        await self._follow(lock_conn)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as e:  # any failure: roll back happened
+                        if lock_conn.is_closed():
+                            raise
+                        # keep the lock while backing off: the replica that failed stays the
+                        # one running the projection (no two replicas taking turns at it)
+                        await self._failed(e)
             finally:
                 if not lock_conn.is_closed():
                     await lock_conn.execute(
@@ -234,7 +252,19 @@ class ProjectionRunner:
                 "INSERT INTO projection_position(name) VALUES ($1) ON CONFLICT DO NOTHING",
                 self.name,
             )
-            return await conn.fetchval("SELECT position FROM projection_position WHERE name = $1", self.name)
+            row = await conn.fetchrow(
+                "SELECT position, failures, failed_seq, last_error FROM projection_position WHERE name = $1",
+                self.name,
+            )
+        # taking over from a replica that failed on the next event: go on counting its failures,
+        # or two replicas taking turns would each retry forever without ever being "stopped"
+        if row["failed_seq"] == row["position"] + 1 and row["failures"] > self.failures:
+            self.failures, self.failed_seq, self.last_error = (
+                row["failures"],
+                row["failed_seq"],
+                row["last_error"],
+            )
+        return int(row["position"])
 
     async def _follow(self, lock_conn: asyncpg.Connection) -> None:
         self._set_position(await self._load_position())

@@ -315,7 +315,7 @@ class Runtime:
         """This replica's runner state, or the active replica's (stored) for a standby."""
         if r.state in ("standby", "starting") and r.stored is not None:
             return f"{r.state} ({r.stored.state})"
-        return r.state
+        return "stopped" if r.stopped else r.state  # stopped by the replica that took its turn
 
     def status(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

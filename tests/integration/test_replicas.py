@@ -135,10 +135,12 @@ async def test_a_stopped_projection_fails_commands_at_once_everywhere_and_is_par
         r = await client.post(f"/api/v1/applications/{code}/withdrawal", json={"reason": "不再需要"})
         assert r.status_code == 202, r.text
         stuck = r.json()["sequence"]
-        runner = active.runtime("intake").runners["intake.applications"]
+        # five failures in a row stop it; the replica running it keeps it (the other stands by)
+        runners = [s.runtime("intake").runners["intake.applications"] for s in (active, standby)]
         async with asyncio.timeout(15):
-            while runner.healthy:  # noqa: ASYNC110 — five failures with backoff, bounded
+            while not all(r.stopped for r in runners):  # noqa: ASYNC110 — with backoff, bounded
                 await asyncio.sleep(0.05)
+        assert runners[1].state == "standby"
         for replica in (active, standby):
             began = time.monotonic()
             r = await replica.clients["intake"].post(
@@ -154,7 +156,7 @@ async def test_a_stopped_projection_fails_commands_at_once_everywhere_and_is_par
             [check] = [c for c in ready.json()["checks"] if c["check"] == "projection:intake.applications"]
             assert check["ok"] is False and check["readiness"] is False
             page = await replica.clients["intake"].get("/api/v1/status/page")
-            assert "已停止" in page.text and "intake.applications" in page.text
+            assert "已停止" in page.text and "intake.applications" in page.text, page.text
 
         await su.execute("DROP TRIGGER broken ON intake.application_history")
         r = await standby.clients["intake"].post(
