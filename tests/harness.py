@@ -177,7 +177,7 @@ class System:
         any_rt = next(iter(self.apps.values())).state.runtime
         last = await any_rt.store.last_seq()
         for name in self.apps:
-            assert await self.runtime(name).wait_for(last, timeout), f"{name} did not reach {last}"
+            await self.runtime(name).wait_for(last, timeout)  # raises naming the projection behind
 
     @staticmethod
     def token(role: Role | str, name: str | None = None) -> dict[str, str]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated
+from html import escape
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from .auth import Role
@@ -59,19 +61,33 @@ def build_app(
     app.state.runtime, app.state.clock = runtime, clock or Clock()
     app.state.auth_secret = settings.auth_secret
     install_error_handlers(app)
-    install_ops_routes(app, runtime.checks)
+    install_ops_routes(app, runtime.checks, runtime.health)
     install_docs(app)
 
     @app.get(
         "/api/v1/status", tags=["operations 运维"], summary="projection positions, errors, parked events"
     )
     async def status() -> dict:
+        runtime.last_seq = await runtime.store.last_seq()  # the lag against the log as it is now
         rows = await runtime.pool.fetch(
             "SELECT projection, seq, subject, error, reason, parked_by, parked_at FROM parked_events"
             " ORDER BY parked_at DESC LIMIT 100"
         )
         parked = [{**dict(r), "parked_at": r["parked_at"].isoformat()} for r in rows]
-        return {"service": service, "projections": runtime.status(), "parked": parked}
+        health = [{"check": n, "ok": ok, "detail": d} for n, ok, d in runtime.health()]
+        return {
+            "service": service,
+            "last_seq": runtime.last_seq,
+            "projections": runtime.status(),
+            "tasks": runtime.task_status(),
+            "health": health,
+            "parked": parked,
+        }
+
+    @app.get("/api/v1/status/page", include_in_schema=False, response_class=HTMLResponse)
+    async def status_page() -> HTMLResponse:
+        """The operator's page: each projection's position, lag, state and last error."""
+        return HTMLResponse(status_html(await status()))
 
     @app.post(
         "/api/v1/status/projections/{name}/park",
@@ -93,3 +109,48 @@ def build_app(
         app.include_router(router)
     declare_edge_errors(app)
     return app
+
+
+STATE_ZH = {"running": "运行中", "failing": "重试中", "stopped": "已停止", "parked": "已跳过待恢复",
+            "standby": "待命", "starting": "启动中", "restarting": "重启中"}  # fmt: skip
+
+
+def _state_zh(state: str) -> str:
+    """``standby (stopped)`` -> ``待命 (已停止)``: this replica's runner, then the active one's."""
+    return " ".join(
+        w.replace(w.strip("()"), STATE_ZH.get(w.strip("()"), w.strip("()"))) for w in state.split()
+    )
+
+
+def status_html(status: dict[str, Any]) -> str:
+    """The status as a page in Chinese (运行状态); every value escaped."""
+
+    def cell(value: object) -> str:
+        return f"<td>{escape('' if value is None else str(value))}</td>"
+
+    projections = "".join(
+        "<tr>" + cell(name) + cell(_state_zh(p["state"])) + cell(p["position"]) + cell(p["lag"])
+        + cell(p["stuck_at"]) + cell(p["last_error"]) + "</tr>"
+        for name, p in status["projections"].items()
+    )  # fmt: skip
+    health = "".join(
+        "<tr>" + cell(h["check"]) + cell("正常" if h["ok"] else "异常") + cell(h["detail"]) + "</tr>"
+        for h in status["health"]
+    )
+    parked = "".join(
+        "<tr>" + cell(p["projection"]) + cell(p["seq"]) + cell(p["reason"]) + cell(p["parked_by"])
+        + cell(p["parked_at"]) + cell(p["error"]) + "</tr>"
+        for p in status["parked"]
+    )  # fmt: skip
+    service = escape(status["service"])
+    return (
+        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{service} 运行状态</title>'
+        "</head><body>"
+        f"<h1>{service} 运行状态</h1><p>日志最后序号：{status['last_seq']}</p>"
+        "<h2>投影</h2><table><tr><th>投影</th><th>状态</th><th>已处理到</th><th>滞后（事件数）</th>"
+        f"<th>停在序号</th><th>最近错误</th></tr>{projections}</table>"
+        "<h2>投影、反应与后台任务的健康状况</h2><table><tr><th>项目</th><th>状况</th><th>详情</th></tr>"
+        f"{health}</table>"
+        "<h2>已跳过的事件</h2><table><tr><th>投影</th><th>序号</th><th>原因</th><th>操作人</th>"
+        f"<th>时间</th><th>错误</th></tr>{parked}</table></body></html>"
+    )

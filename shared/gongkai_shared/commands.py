@@ -32,8 +32,8 @@ async def execute(
     for attempt in range(tries):
         # decide on the case as the log has it: let the projection catch up with its last event
         last = await runtime.store.last_event(aggregate_id)
-        if last is not None:
-            await runtime.wait_for(last.seq, timeout=5.0)
+        if last is not None:  # behind: 503 naming the projection (at once when it is stopped)
+            await runtime.wait_for(last.seq)
         state, last_seq = await load()
         event = decide(state)
         try:

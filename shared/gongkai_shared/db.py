@@ -85,4 +85,35 @@ CREATE TABLE IF NOT EXISTS parked_events (
     parked_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (projection, seq)
 );
+-- the active runner's health, stored so that every replica knows it (positions.py)
+ALTER TABLE projection_position
+    ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'running',
+    ADD COLUMN IF NOT EXISTS failures integer NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS failed_seq bigint,
+    ADD COLUMN IF NOT EXISTS last_error text;
+-- every change of a projection's row is announced to every replica (LISTEN gongkai_projection),
+-- in the transaction that makes it: a batch that moves the position past a failure also clears
+-- the failure, so the runner's batch code needs to know nothing of this
+CREATE OR REPLACE FUNCTION projection_position_changed() RETURNS trigger AS $$
+BEGIN
+    IF NEW.position > OLD.position THEN
+        NEW.state := 'running';
+        NEW.failures := 0;
+        NEW.failed_seq := NULL;
+        NEW.last_error := NULL;
+    END IF;
+    PERFORM pg_notify('gongkai_projection', json_build_object(
+        'schema', TG_TABLE_SCHEMA, 'name', NEW.name, 'position', NEW.position, 'state', NEW.state,
+        'failures', NEW.failures,
+        'failed_seq', NEW.failed_seq, 'last_error', left(NEW.last_error, 2000))::text);
+    RETURN NEW;
+END $$ LANGUAGE plpgsql;
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'projection_position_changed'
+                   AND tgrelid = 'projection_position'::regclass) THEN
+        -- not on INSERT: a BEFORE INSERT trigger fires even when ON CONFLICT DO NOTHING skips it
+        CREATE TRIGGER projection_position_changed BEFORE UPDATE ON projection_position
+            FOR EACH ROW EXECUTE FUNCTION projection_position_changed();
+    END IF;
+END $$;
 """

@@ -4,9 +4,12 @@ The position lives in Postgres, not in the broker. The runner reads ``foi.>`` wi
 consumer from ``position + 1``, applies a batch of events strictly in sequence and commits the
 effects **and** the new position in one transaction. Any error rolls the batch back and the
 runner resumes from the stored position after a backoff; nothing is skipped, nothing applied
-twice. One runner per projection is active (an advisory lock); others stand by. The batch
-transaction also re-reads the position ``FOR UPDATE`` so that even two active runners could
-never apply the same event twice.
+twice. One runner per projection is active (an advisory lock); others stand by and learn the
+stored position and health from PostgreSQL (``observe``, fed by positions.PositionBoard). The
+batch transaction also re-reads the position ``FOR UPDATE`` so that even two active runners
+could never apply the same event twice. A failure is stored in the projection's row (state,
+error, the failed sequence) so that every replica knows it, and an operator parks the failed
+event through that row from any replica (``park``); the active runner honours it.
 
 The measured pitfalls this avoids (ARCHITECTURE.md §2): no acks to lose or reorder, no
 concurrent handling of a fetched batch, no message terminated because its handler raised.
@@ -27,6 +30,8 @@ from pydantic import ValidationError
 from .envelope import Envelope
 from .events import REGISTRY
 from .eventstore import EventStore, RawEvent, StoredEvent
+from .positions import PARKED as PARKED_STATE
+from .positions import STOPPED, Lag, ProjectionBehind, ProjectionStopped, StoredPosition
 from .trust import Claim, KeyRing, Untrusted, verify_claims
 
 log = structlog.get_logger(__name__)
@@ -34,6 +39,11 @@ log = structlog.get_logger(__name__)
 POSITION = Gauge("gongkai_projection_position", "Last stream sequence applied", ["projection"])
 FAILURES = Counter("gongkai_projection_failures_total", "Failed projection batches", ["projection"])
 APPLIED = Counter("gongkai_projection_events_total", "Events applied", ["projection"])
+STOPPED_GAUGE = Gauge(
+    "gongkai_projection_stopped",
+    "1 while the projection is stopped on an event it cannot apply",
+    ["projection"],
+)
 
 
 class Projection(Protocol):
@@ -170,6 +180,8 @@ class ProjectionRunner:
         self._one_by_one_upto = 0
         self.stop_at: int | None = None  # stop once this sequence is applied (a rebuild)
         self.lock_name = projection.name  # a rebuild into another schema locks apart from live
+        # the projection's row as PostgreSQL has it (whichever replica is active wrote it)
+        self.stored: StoredPosition | None = None
         self._advanced = asyncio.Event()
         self._stopping = False
         self._wake = asyncio.Event()
@@ -180,6 +192,34 @@ class ProjectionRunner:
     def healthy(self) -> bool:
         """False once the projection has failed ``fail_after`` times in a row (a poison event)."""
         return self.failures < self.fail_after
+
+    @property
+    def stopped(self) -> bool:
+        """Stopped on an event, here or on the replica running the projection: no wait helps
+        (until an operator parks the event: then it resumes)."""
+        stored = self.stored
+        if not self.healthy:
+            if stored is None or self.failed_seq is None:
+                return True
+            parked = stored.state == PARKED_STATE and stored.failed_seq == self.failed_seq
+            return not (parked or stored.position >= self.failed_seq)  # or just committed past it
+        return self.state != "running" and stored is not None and stored.state == STOPPED
+
+    @property
+    def error(self) -> str | None:
+        return self.last_error or (self.stored.last_error if self.stored else None)
+
+    def observe(self, stored: StoredPosition) -> None:
+        """The projection's stored row: its position (never moves back) and the active runner's
+        health; a parked event wakes the runner stopped on it."""
+        self.stored = stored
+        STOPPED_GAUGE.labels(self.name).set(1 if self.stopped else 0)
+        if stored.position > self.position and self.state in ("starting", "standby"):
+            self._set_position(stored.position)  # the active runner keeps its own count
+        else:
+            self._notify_waiters()
+        if stored.state == PARKED_STATE and self.failed_seq == stored.failed_seq:
+            self._wake.set()
 
     def stop(self) -> None:
         """Ask the runner to stop after the batch in hand (it is also cancelled)."""
@@ -192,40 +232,54 @@ class ProjectionRunner:
                 await self._run_locked()
             except asyncio.CancelledError:
                 raise
-            except Exception as e:  # any failure: roll back happened, resume from stored position
-                if self._applying is not None:
-                    self.failed_seq = self._applying
-                    self._applying = None
-                elif self._applying_batch is not None:
-                    self._one_by_one_upto = self._applying_batch
-                self._applying_batch = None
-                self.failures += 1
-                self.last_error = f"{type(e).__name__}: {e}"
-                self.state = "failing" if self.healthy else "stopped"
-                FAILURES.labels(self.name).inc()
-                delay = min(0.05 * 2**self.failures, self.max_backoff)
-                log.error(
-                    "projection_batch_failed",
-                    projection=self.name,
-                    position=self.position,
-                    failures=self.failures,
-                    error=self.last_error,
-                    failed_seq=self.failed_seq,
-                    retry_in=delay,
-                )
-                self._wake.clear()
-                try:  # an operator's park() ends the wait early
-                    await asyncio.wait_for(self._wake.wait(), delay)
-                except TimeoutError:
-                    pass
+            except Exception as e:  # the lock's connection failed too: stand by again after it
+                await self._failed(e)
+
+    async def _failed(self, e: Exception) -> None:
+        """Roll back happened: record the failure (here and in the projection's row), back off;
+        the next attempt resumes from the stored position."""
+        if self._applying is not None:
+            self.failed_seq = self._applying
+            self._applying = None
+        elif self._applying_batch is not None:  # apply_batch raised: one by one next time
+            self._one_by_one_upto = self._applying_batch
+        self._applying_batch = None
+        self.failures += 1
+        self.last_error = f"{type(e).__name__}: {e}"
+        self.state = "failing" if self.healthy else STOPPED
+        FAILURES.labels(self.name).inc()
+        STOPPED_GAUGE.labels(self.name).set(0 if self.healthy else 1)
+        await self._store_health()
+        self._notify_waiters()
+        delay = min(0.05 * 2**self.failures, self.max_backoff)
+        log.error(
+            "projection_batch_failed",
+            projection=self.name,
+            position=self.position,
+            failures=self.failures,
+            error=self.last_error,
+            failed_seq=self.failed_seq,
+            retry_in=delay,
+        )
+        self._wake.clear()
+        try:  # an operator's park() ends the wait early
+            await asyncio.wait_for(self._wake.wait(), delay)
+        except TimeoutError:
+            pass
+
+    def lag(self) -> Lag:
+        return Lag(self.name, self.position, self.stopped, self.error)
 
     async def wait_for(self, seq: int, timeout: float = 10.0) -> bool:
-        """Wait until the projection has applied stream sequence ``seq``."""
+        """Wait until the projection has applied stream sequence ``seq``: True, or
+        ``ProjectionBehind`` after ``timeout``, ``ProjectionStopped`` as soon as it is stopped."""
         deadline = time.monotonic() + timeout
         while self.position < seq:
+            if self.stopped:
+                raise ProjectionStopped(seq, [self.lag()])
             left = deadline - time.monotonic()
             if left <= 0:
-                return False
+                raise ProjectionBehind(seq, [self.lag()])
             event = self._advanced
             try:
                 await asyncio.wait_for(event.wait(), timeout=min(left, 0.5))
@@ -243,7 +297,17 @@ class ProjectionRunner:
                 self.state = "standby"
                 await asyncio.sleep(1.0)
             try:
-                await self._follow(lock_conn)
+                while not self._stopping:
+                    try:
+                        await self._follow(lock_conn)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as e:  # any failure: roll back happened
+                        if lock_conn.is_closed():
+                            raise
+                        # keep the lock while backing off: the replica that failed stays the
+                        # one running the projection (no two replicas taking turns at it)
+                        await self._failed(e)
             finally:
                 if not lock_conn.is_closed():
                     await lock_conn.execute(
@@ -256,7 +320,19 @@ class ProjectionRunner:
                 "INSERT INTO projection_position(name) VALUES ($1) ON CONFLICT DO NOTHING",
                 self.name,
             )
-            return await conn.fetchval("SELECT position FROM projection_position WHERE name = $1", self.name)
+            row = await conn.fetchrow(
+                "SELECT position, failures, failed_seq, last_error FROM projection_position WHERE name = $1",
+                self.name,
+            )
+        # taking over from a replica that failed on the next event: go on counting its failures,
+        # or two replicas taking turns would each retry forever without ever being "stopped"
+        if row["failed_seq"] == row["position"] + 1 and row["failures"] > self.failures:
+            self.failures, self.failed_seq, self.last_error = (
+                row["failures"],
+                row["failed_seq"],
+                row["last_error"],
+            )
+        return int(row["position"])
 
     async def _follow(self, lock_conn: asyncpg.Connection) -> None:
         self._set_position(await self._load_position())
@@ -433,17 +509,47 @@ class ProjectionRunner:
                   reason=reason, parked_by=by)  # fmt: skip
 
     async def park(self, seq: int, reason: str, by: str) -> None:
-        """An operator passes over the event the projection is stuck on, recording why."""
-        if self.failed_seq != seq or self.healthy:
+        """An operator passes over the event the projection is stopped on, recording why.
+
+        Works on any replica: the parked row and the projection's ``parked`` state are written
+        under the lock of the projection's row (which the batch takes too); the active runner,
+        woken by the row's notification, passes over the event on its next attempt."""
+        query = "SELECT state, failed_seq, last_error FROM projection_position WHERE name = $1"
+        row = await self.pool.fetchrow(query, self.name)
+        if row is None or row["state"] != STOPPED or row["failed_seq"] != seq:
             raise ValueError(f"{self.name} is not stopped at sequence {seq}")
         stored = await self.store.get(seq)
         raw = RawEvent(seq, stored.subject, stored.headers, stored.data)
-        async with self.pool.acquire() as conn:
-            await self._park(conn, raw, self.last_error or "", reason, by)
-        self._wake.set()
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(query + " FOR UPDATE", self.name)
+            if row["state"] != STOPPED or row["failed_seq"] != seq:
+                raise ValueError(f"{self.name} is not stopped at sequence {seq}")
+            await self._park(conn, raw, row["last_error"] or "", reason, by)
+            await conn.execute(
+                "UPDATE projection_position SET state = $2 WHERE name = $1", self.name, PARKED_STATE
+            )
+        # at once on this replica (the others hear it from the row's notification)
+        self.observe(StoredPosition(self.name, self.position, PARKED_STATE, failed_seq=seq))
+
+    async def _store_health(self) -> None:
+        """Write the failure into the projection's row, for every replica to see. The row keeps
+        ``parked`` while the operator's park of this very event is pending."""
+        try:
+            await self.pool.execute(
+                "UPDATE projection_position SET state = CASE WHEN state = $6 AND failed_seq = $4"
+                " THEN state ELSE $2 END, failures = $3, failed_seq = $4, last_error = $5 WHERE name = $1",
+                self.name, self.state, self.failures, self.failed_seq, (self.last_error or "")[:4000],
+                PARKED_STATE,
+            )  # fmt: skip
+        except (OSError, asyncpg.PostgresError) as e:  # the database is what failed: said here,
+            # and the failure itself stays in this runner's state, status and metrics
+            log.error("projection_health_not_stored", projection=self.name, error=f"{type(e).__name__}: {e}")
+
+    def _notify_waiters(self) -> None:
+        self._advanced.set()
+        self._advanced = asyncio.Event()
 
     def _set_position(self, pos: int) -> None:
         self.position = pos
         POSITION.labels(self.name).set(pos)
-        self._advanced.set()
-        self._advanced = asyncio.Event()
+        self._notify_waiters()

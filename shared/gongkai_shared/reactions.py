@@ -1,8 +1,12 @@
 """Reactions to other services' events: FastStream subscribers with explicit acknowledgement.
 
 The ack policy is MANUAL, never FastStream's default (which terminates a message whose handler
-raised, skipping it forever): success acks; a failure is recorded (visible in ``/readyz``) and
-nak'd with a growing delay, so the event is retried until it succeeds and is never skipped.
+raised, skipping it forever): success acks; a failure is recorded (counted in
+``gongkai_reaction_failures_total``, shown in ``/readyz``'s detail and the status page, stuck
+after five attempts) and nak'd with a growing delay, so the event is retried until it succeeds
+and is never skipped. A reaction whose inputs have not caught up (its handler's
+``Runtime.wait_for`` raised ``ProjectionBehind``) is nak'd the same way, with a short delay: it
+acts later on the whole view, never now on a partial one.
 Reactions must be idempotent: their event ids derive from the causing event's id.
 """
 
@@ -19,14 +23,24 @@ from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from faststream.security import SASLPlaintext
 from nats.js.api import ConsumerConfig
+from prometheus_client import Counter, Gauge
 
 from .access import DURABLES, inbox_prefix
 from .envelope import Envelope
+from .positions import ProjectionBehind
 from .projection import REFUSED
 from .runtime import Runtime
 from .trust import Untrusted
 
 log = structlog.get_logger(__name__)
+
+REACTION_FAILURES = Counter(
+    "gongkai_reaction_failures_total", "Reaction attempts that failed (retried)", ["reaction", "cause"]
+)
+REACTION_STUCK = Gauge(
+    "gongkai_reaction_stuck", "Events a reaction failed on five times or more", ["reaction"]
+)
+STUCK_AFTER = 5
 
 
 @dataclass
@@ -42,7 +56,10 @@ class Reaction:
 
     @property
     def healthy(self) -> bool:
-        return all(f["attempts"] < 5 for f in self.failing.values())
+        return all(f["attempts"] < STUCK_AFTER for f in self.failing.values())
+
+    def healthy_count(self) -> int:
+        return sum(f["attempts"] < STUCK_AFTER for f in self.failing.values())
 
     def check(self) -> tuple[str, bool, str]:
         detail = str(self.failing or "")
@@ -63,7 +80,8 @@ async def run_reactions(rt: Runtime, reactions: list[Reaction]) -> None:
         logger=None,
     )
     for reaction in reactions:
-        rt.extra_checks.append(reaction.check)
+        if reaction.check not in rt.extra_checks:  # started again by the supervisor: once
+            rt.extra_checks.append(reaction.check)
         _subscribe(broker, rt, reaction)
     await broker.start()
     for reaction in reactions:  # watched from now on: recreated if someone deletes it
@@ -97,12 +115,17 @@ def _subscribe(broker: NatsBroker, rt: Runtime, reaction: Reaction) -> None:
                 await reaction.handle(event, raw.metadata.sequence.stream)
         except Exception as e:  # noqa: BLE001 — recorded, retried with backoff, never skipped
             attempts = raw.metadata.num_delivered
+            behind = isinstance(e, ProjectionBehind)
             reaction.failing[raw.subject] = {"attempts": attempts, "error": f"{type(e).__name__}: {e}"}
-            delay = min(0.5 * 2**attempts, reaction.max_backoff)
+            # inputs behind: retry soon (they catch up); a failure: back off further each time
+            delay = min(0.5 * 2**attempts, reaction.max_backoff, 5.0 if behind else reaction.max_backoff)
+            REACTION_FAILURES.labels(reaction.durable, "behind" if behind else "error").inc()
+            REACTION_STUCK.labels(reaction.durable).set(len(reaction.failing) - reaction.healthy_count())
             log.error("reaction_failed", subject=raw.subject, attempts=attempts, error=str(e), retry_in=delay)
             await msg.nack(delay=delay)
             return
         reaction.failing.pop(raw.subject, None)
+        REACTION_STUCK.labels(reaction.durable).set(len(reaction.failing) - reaction.healthy_count())
         await msg.ack()
 
 

@@ -2,6 +2,12 @@
 
 Nothing connects at import time: ``start()`` is called from the app's lifespan, ``stop()`` on
 shutdown. ``service_main`` gives every service the same command line: ``serve`` and ``migrate``.
+
+Every background task runs under the runtime's supervisor (``supervise``): a task that raises
+is counted (``gongkai_task_failures_total``), its error shown in ``/readyz``'s detail and the
+status page, and it is started again after a growing delay. Readiness (``checks``) says whether
+the pod can serve: NATS, the database, the stream. The health of projections, reactions and
+tasks (``health``) is reported beside it and never takes the pod out of the Service.
 """
 
 from __future__ import annotations
@@ -17,16 +23,43 @@ import asyncpg
 import structlog
 from nats.js.api import ConsumerConfig
 from nats.js.errors import NotFoundError
+from prometheus_client import Counter, Gauge
 
 from .db import PROJECTION_TABLE, create_pool, migrate
 from .eventstore import EventStore, StreamMisconfigured, connect, stream_problems
 from .logging import configure_logging
+from .positions import BeyondLog, PositionBoard, ProjectionBehind, ProjectionStopped
 from .projection import Projection, ProjectionRunner
 from .settings import ServiceSettings, weak_secret
 from .staff import STAFF_TABLE
 from .trust import EventSigner, KeyRing
 
 log = structlog.get_logger(__name__)
+
+TASK_FAILURES = Counter("gongkai_task_failures_total", "Background task failures (restarted)", ["task"])
+LAG = Gauge(
+    "gongkai_projection_lag", "Events in the stream not yet applied by the projection", ["projection"]
+)
+
+
+class Supervised:
+    """A background task the runtime restarts with backoff when it raises."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.failures = 0
+        self.last_error: str | None = None
+        self.failed_at: float | None = None  # monotonic
+        self.state = "running"
+
+    @property
+    def healthy(self) -> bool:
+        return self.state == "running"
+
+    def detail(self) -> str:
+        if self.last_error is None:
+            return self.state
+        return f"{self.state}, {self.failures} failure(s), last: {self.last_error}"
 
 
 class Runtime:
@@ -38,6 +71,10 @@ class Runtime:
         self.pool: asyncpg.Pool
         self.runners: dict[str, ProjectionRunner] = {}
         self._tasks: list[asyncio.Task[Any]] = []
+        self.supervised: dict[str, Supervised] = {}
+        self._stopping = False
+        self.db_problem: str | None = None
+        self.last_seq = 0  # the stream's last sequence when last watched (for the lag)
         self._starters: list[Callable[[], Awaitable[Any]]] = []
         self.nats_ok = False
         self.keyring: KeyRing
@@ -89,8 +126,10 @@ class Runtime:
                 f"the operator registers it: gongkai keys register {self.service} '{signer.vkey}'"
             )
         self.pool = await create_pool(self.settings.database_url, self.schema)
+        self.board = PositionBoard(self.pool, self.schema, self.runners)
         self.nats_ok = True
-        self.spawn(self._watch(), "watch-stream")
+        self.supervise("watch-stream", self._watch)
+        self.supervise("positions", self.board.run)
         log.info("service_started", service=self.service, signing_key=signer.ref)
 
     def project(self, projection: Projection) -> ProjectionRunner:
@@ -101,16 +140,56 @@ class Runtime:
             batch_max=self.settings.projection_batch_max,
         )
         self.runners[projection.name] = runner
-        self.spawn(runner.run(), f"projection:{projection.name}")
+        self.supervise(f"projection:{projection.name}", runner.run)
         return runner
 
     def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        """A task stopped with the runtime; background loops use ``supervise``."""
         task = asyncio.ensure_future(coro)
         task.set_name(name)
         self._tasks.append(task)
         return task
 
+    def supervise(
+        self,
+        name: str,
+        start: Callable[[], Awaitable[Any]],
+        *,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+    ) -> Supervised:
+        """Run ``start()`` until the runtime stops; when it raises (or returns), count it, keep
+        its error, and start it again after a delay that doubles up to ``max_backoff`` (back to
+        ``backoff`` once it ran for ``max_backoff`` seconds without failing)."""
+        entry = self.supervised[name] = Supervised(name)
+
+        async def loop() -> None:
+            delay = backoff
+            while True:
+                began = asyncio.get_running_loop().time()
+                try:
+                    await start()
+                    problem = "returned"  # a background loop never ends by itself
+                except asyncio.CancelledError:
+                    raise
+                except Exception as e:  # noqa: BLE001 — counted, shown, restarted: never swallowed
+                    problem = f"{type(e).__name__}: {e}"
+                if self._stopping:
+                    return
+                now = asyncio.get_running_loop().time()
+                delay = backoff if now - began > max_backoff else min(delay * 2, max_backoff)
+                entry.failures += 1
+                entry.last_error, entry.failed_at, entry.state = problem, now, "restarting"
+                TASK_FAILURES.labels(name).inc()
+                log.error("task_failed", task=name, error=problem, failures=entry.failures, restart_in=delay)
+                await asyncio.sleep(delay)
+                entry.state = "running"
+
+        self.spawn(loop(), name)
+        return entry
+
     async def stop(self) -> None:
+        self._stopping = True
         for runner in self.runners.values():
             runner.stop()
         for task in self._tasks:
@@ -131,20 +210,37 @@ class Runtime:
                 await self.store.nc.close()
         log.info("service_stopped", service=self.service)
 
-    async def wait_for(self, seq: int | None, timeout: float = 10.0) -> bool:
-        """Read-your-writes: wait until every projection of this service has applied ``seq``.
-
-        A sequence the stream does not hold yet is not waited for (False at once): anyone may
-        send ``min_seq``, and a number from the future must not hold a request for ``timeout``
-        seconds per projection. The projections are waited for together, within ``timeout``."""
+    async def wait_for(self, seq: int | None, timeout: float | None = None) -> bool:
+        """Read-your-writes: wait until every projection of this service has applied ``seq``,
+        as PostgreSQL has it (on a standby replica too), within ``timeout`` (default: the
+        service's ``wait_seconds``). Raises ``ProjectionStopped`` at once when a projection
+        behind is stopped on an event, ``ProjectionBehind`` naming those behind on timeout, and
+        ``BeyondLog`` for a sequence the stream does not hold (anyone may send ``min_seq``: a
+        number from the future must not hold a request). True once applied (never False)."""
         if not seq:
             return True
         runners = list(self.runners.values())
         if all(r.position >= seq for r in runners):
             return True
-        if seq > await self.store.last_seq():
-            return False
-        return all(await asyncio.gather(*(r.wait_for(seq, timeout) for r in runners)))
+        await self.board.refresh()  # a notification may be on its way: read the rows now
+        behind = [r for r in runners if r.position < seq]
+        if not behind:
+            return True
+        if any(r.stopped for r in behind):
+            raise ProjectionStopped(seq, [r.lag() for r in behind])
+        if seq > (last := await self.store.last_seq()):
+            raise BeyondLog(seq, last)
+        wait = self.settings.wait_seconds if timeout is None else timeout
+        results = await asyncio.gather(*(r.wait_for(seq, wait) for r in behind), return_exceptions=True)
+        failed = [e for e in results if isinstance(e, BaseException)]
+        if not failed:
+            return True
+        for e in failed:
+            if not isinstance(e, ProjectionBehind):
+                raise e
+        lags = [r.lag() for r in behind if r.position < seq]
+        cls = ProjectionStopped if any(isinstance(e, ProjectionStopped) for e in failed) else ProjectionBehind
+        raise cls(seq, lags)
 
     # --- watching the stream and the consumers this service needs ----------------------------
 
@@ -152,8 +248,13 @@ class Runtime:
         while True:
             try:
                 await self.watch_once()
-            except Exception as e:  # noqa: BLE001 — NATS unreachable: the nats check reports it
+            except Exception as e:  # noqa: BLE001 — NATS unreachable: readiness says so (stream)
                 self.stream_problem = f"cannot check the stream: {type(e).__name__}: {e}"
+            try:
+                await self.pool.fetchval("SELECT 1", timeout=self.watch_seconds)
+                self.db_problem = None
+            except Exception as e:  # noqa: BLE001 — database unreachable: readiness says so
+                self.db_problem = f"cannot reach the database: {type(e).__name__}: {e}"
             await asyncio.sleep(self.watch_seconds)
 
     async def watch_once(self) -> None:
@@ -166,6 +267,9 @@ class Runtime:
             self.stream_problem = f"stream {stream} is gone"
             return
         problems = stream_problems(info.config, bool(info.config.sealed))
+        self.last_seq = info.state.last_seq
+        for name, r in self.runners.items():
+            LAG.labels(name).set(max(self.last_seq - r.position, 0))
         applied = max((r.position for r in self.runners.values()), default=0)
         if info.state.last_seq < applied:
             ends = info.state.last_seq
@@ -181,32 +285,58 @@ class Runtime:
                 await js.add_consumer(stream, config)
 
     def checks(self) -> Iterable[tuple[str, bool, str]]:
+        """Readiness: can this pod serve? (NATS, the database, the stream)."""
         yield "nats", self.nats_ok and self.store.nc.is_connected, ""
+        yield "database", self.db_problem is None, self.db_problem or ""
         yield "stream", self.stream_problem is None, self.stream_problem or ""
+
+    def health(self) -> Iterable[tuple[str, bool, str]]:
+        """Reported beside readiness, never part of it: a stopped projection or a failing
+        reaction needs an operator, and the pod still serves everything else."""
         for durable in self.durables:
             problem = self.consumer_problems.get(durable)
             yield f"consumer:{durable}", problem is None, problem or ""
         for name, r in self.runners.items():
-            yield f"projection:{name}", r.healthy, f"{r.state} at {r.position} {r.last_error or ''}"
+            yield (
+                f"projection:{name}",
+                not r.stopped,
+                f"{self.projection_state(r)} at {r.position} {r.error or ''}",
+            )
             if r.rejected:
                 # an alert, not an outage: the forged events were parked and the projection runs on
                 yield f"signatures:{name}", True, f"{r.rejected} event(s) refused, last: {r.last_rejected}"
-        for task in self._tasks:  # a background loop that died is an outage, never silent
-            if task.done() and not task.cancelled() and task.exception() is not None:
-                yield f"task:{task.get_name()}", False, f"stopped: {task.exception()!r}"
+        for name, task in self.supervised.items():
+            yield f"task:{name}", task.healthy, task.detail()
         for check in self.extra_checks:
             yield check()
 
+    @staticmethod
+    def projection_state(r: ProjectionRunner) -> str:
+        """This replica's runner state, or the active replica's (stored) for a standby."""
+        if r.state in ("standby", "starting") and r.stored is not None:
+            return f"{r.state} ({r.stored.state})"
+        return "stopped" if r.stopped else r.state  # stopped by the replica that took its turn
+
     def status(self) -> dict[str, Any]:
-        return {
-            name: {
-                "state": r.state,
+        out: dict[str, Any] = {}
+        for name, r in self.runners.items():
+            stored = r.stored
+            failed = r.failed_seq if not r.healthy else (stored.failed_seq if stored and r.stopped else None)
+            out[name] = {
+                "state": self.projection_state(r),
+                "stopped": r.stopped,
                 "position": r.position,
-                "failures": r.failures,
-                "last_error": r.last_error,
-                "stuck_at": r.failed_seq if not r.healthy else None,
+                "lag": max(self.last_seq - r.position, 0),
+                "failures": r.failures or (stored.failures if stored else 0),
+                "last_error": r.error,
+                "stuck_at": failed,
             }
-            for name, r in self.runners.items()
+        return out
+
+    def task_status(self) -> dict[str, Any]:
+        return {
+            name: {"state": t.state, "failures": t.failures, "last_error": t.last_error}
+            for name, t in self.supervised.items()
         }
 
 

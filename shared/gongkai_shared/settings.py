@@ -37,6 +37,9 @@ class ServiceSettings(BaseSettings):
         default="", repr=False, validation_alias=AliasChoices("auth_secret", "GONGKAI_AUTH_SECRET")
     )
     projection_batch_max: int = 500
+    # how long a read with ``min_seq`` (and a command deciding on its case) waits for the
+    # projections before answering 503 with Retry-After (docs/operations.md, "min_seq")
+    wait_seconds: float = Field(default=5.0, gt=0, le=60)
     log_level: str = "info"
 
     def secrets_to_check(self) -> dict[str, str]:

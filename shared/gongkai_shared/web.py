@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .auth import OPERATOR, InvalidToken, Role, TokenKind, verify_token
 from .envelope import Actor
+from .positions import BeyondLog, ProjectionBehind
 
 log = structlog.get_logger(__name__)
 _bearer = HTTPBearer(auto_error=False)
@@ -56,6 +57,9 @@ ERROR_DESCRIPTIONS = {
     413: "请求内容超过入口的大小限制 (body over the edge's limit, GONGKAI_MAX_BODY)",
     422: "请求内容不符合要求，逐项说明 (invalid request, each field named)",
     429: "请求过于频繁，Retry-After 秒后再试 (too many requests; retry after Retry-After seconds)",
+    503: "数据尚未更新到所要求的序号，或所需投影已停止；Retry-After 秒后再试"
+         " (a projection has not applied the sequence needed, or is stopped;"
+         " retry after Retry-After seconds)",
 }  # fmt: skip
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -115,7 +119,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     out: dict[int | str, dict[str, Any]] = {}
     for code in codes:
         out[code] = {"model": ErrorBody, "description": ERROR_DESCRIPTIONS.get(code, _in_chinese(code, None))}
-        if code == 429:
+        if code in (429, 503):
             out[code]["headers"] = {
                 "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}
             }
@@ -143,6 +147,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         body = error_body(exc.status_code, _in_chinese(exc.status_code, exc.detail))
         return JSONResponse(body, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(ProjectionBehind)  # a wait that timed out is an error, never stale data
+    async def _behind(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProjectionBehind)
+        headers = {"Retry-After": str(exc.retry_after)}
+        return JSONResponse(error_body(503, exc.message), 503, headers=headers)
+
+    @app.exception_handler(BeyondLog)  # no command returned it: the same answer in every service
+    async def _beyond(_: Request, exc: Exception) -> JSONResponse:
+        errors = [{"field": "min_seq", "message": str(exc)}]
+        return JSONResponse(error_body(422, "请求内容不符合要求 (invalid request)", errors), 422)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
@@ -195,8 +210,15 @@ def staff(*roles: Role) -> Callable[..., Awaitable[Actor]]:
     return _dep
 
 
-def install_ops_routes(app: FastAPI, checks: Callable[[], Iterable[tuple[str, bool, str]]]) -> None:
-    """``/healthz`` (process alive), ``/readyz`` (dependencies and projections), ``/metrics``."""
+Checks = Callable[[], Iterable[tuple[str, bool, str]]]
+
+
+def install_ops_routes(app: FastAPI, checks: Checks, health: Checks | None = None) -> None:
+    """``/healthz`` (process alive), ``/readyz``, ``/metrics``.
+
+    ``/readyz`` is 503 only when a ``checks`` item fails (can this pod serve?); the ``health``
+    items (projections, reactions, background tasks) are listed in its detail with
+    ``"readiness": false``: an operator acts on them, the Service keeps the pod."""
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:
@@ -204,8 +226,11 @@ def install_ops_routes(app: FastAPI, checks: Callable[[], Iterable[tuple[str, bo
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
-        results = [{"check": n, "ok": ok, "detail": d} for n, ok, d in checks()]
+        results = [{"check": n, "ok": ok, "detail": d, "readiness": True} for n, ok, d in checks()]
         ready = all(r["ok"] for r in results)
+        results += [
+            {"check": n, "ok": ok, "detail": d, "readiness": False} for n, ok, d in (health or list)()
+        ]
         return JSONResponse({"ready": ready, "checks": results}, 200 if ready else 503)
 
     @app.get("/metrics", include_in_schema=False)
@@ -216,8 +241,9 @@ def install_ops_routes(app: FastAPI, checks: Callable[[], Iterable[tuple[str, bo
 def declare_edge_errors(app: FastAPI) -> None:
     """Declare in the app's OpenAPI the errors any operation can get from outside its own code:
     ``400`` where the path has a parameter (the edge refuses path tricks, such as an encoded
-    control character in it) or the request has a body (a body that cannot be parsed), and
-    ``413`` where it has a body (over the edge's limit). Each with the error schema; what an
+    control character in it) or the request has a body (a body that cannot be parsed),
+    ``413`` where it has a body (over the edge's limit), and ``503`` with ``Retry-After`` where
+    it takes ``min_seq`` (not applied in time). Each with the error schema; what an
     operation declares itself is kept. Call it after every route is added."""
     generate = app.openapi
 
@@ -234,12 +260,19 @@ def declare_edge_errors(app: FastAPI) -> None:
                     continue
                 has_body = "requestBody" in operation
                 in_path = any(p.get("in") == "path" for p in operation.get("parameters", []))
+                waits = any(p.get("name") == "min_seq" for p in operation.get("parameters", []))
                 codes = ([400] if has_body or in_path else []) + ([413] if has_body else [])
                 responses = operation.setdefault("responses", {})
                 for code in codes:
                     responses.setdefault(
                         str(code), {"description": ERROR_DESCRIPTIONS[code], "content": body}
                     )
+                if waits:  # a read of a sequence not applied in time: 503 with Retry-After
+                    declared = error_responses(503)[503]
+                    responses.setdefault(
+                        "503", {"description": declared["description"], "content": body,
+                                "headers": declared["headers"]},
+                    )  # fmt: skip
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

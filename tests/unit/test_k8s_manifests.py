@@ -246,3 +246,25 @@ def test_the_setup_job_refuses_placeholders_before_it_writes_anything(
     monkeypatch.setenv("GONGKAI_ROOT_KEY", root.vkey())
     assert main(["setup", *keys]) == 2
     assert "GONGKAI_NATS_PASSWORD is still the placeholder" in capsys.readouterr().err
+
+
+def test_every_alert_reads_a_metric_the_services_export(rendered: list[dict[str, Any]]) -> None:
+    """The alert rules are applied with the services, and each reads a metric that exists (a
+    renamed metric would silently never alert): projection stopped and lagging, reaction stuck,
+    background task failing."""
+    import re
+
+    from prometheus_client import REGISTRY
+
+    import gongkai_shared.reactions
+    import gongkai_shared.runtime  # noqa: F401 — their metrics register on import
+
+    exported = {m.name + ("_total" if m.type == "counter" else "") for m in REGISTRY.collect()}
+    [rules] = of_kind(rendered, "PrometheusRule").values()
+    alerts = {r["alert"]: r for g in rules["spec"]["groups"] for r in g["rules"]}
+    assert {"GongkaiProjectionStopped", "GongkaiProjectionLagging", "GongkaiReactionStuck",
+            "GongkaiBackgroundTaskFailing"} <= set(alerts)  # fmt: skip
+    for name, rule in alerts.items():
+        metrics = set(re.findall(r"\bgongkai_[a-z_]+", rule["expr"]))
+        assert metrics and metrics <= exported, (name, metrics - exported)
+        assert rule["labels"]["severity"] in ("warning", "critical") and rule["annotations"]["summary"]

@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -263,10 +262,7 @@ async def track(
     """The applicant-safe status of a case, its answer deadline and its history. The code is
     looked up by its hash only."""
     rt = _runtime(request)
-    if min_seq and min_seq > await rt.store.last_seq():  # no command returned it: never wait for it
-        message = "超过日志的最后一个序号 (min_seq is beyond the last sequence of the log)"
-        raise RequestValidationError([{"type": "beyond_log", "loc": ("query", "min_seq"), "msg": message}])
-    await rt.wait_for(min_seq)
+    await rt.wait_for(min_seq)  # 503 if not applied in time, 422 if past the log (web.py)
     found = await queries.application_by_tracking_hash(rt.pool, tracking_hash(tracking_code))
     if found is None:
         raise HTTPException(404, NOT_FOUND)

@@ -29,12 +29,15 @@ def create_app(settings: NotifySettings | None = None, clock: Clock | None = Non
     calendars = CalendarCache()
 
     async def start_loops(rt: Runtime, app: FastAPI) -> None:
-        tick, warn_days = settings.tick_seconds, settings.warn_days
-        rt.spawn(
-            run_dispatcher(rt, clock, tick, warn_days=warn_days, calendars=CalendarCache()), "dispatcher"
+        dispatcher_calendars = CalendarCache()
+        rt.supervise(
+            "dispatcher",
+            lambda: run_dispatcher(
+                rt, clock, settings.tick_seconds, warn_days=settings.warn_days, calendars=dispatcher_calendars
+            ),
         )
-        rt.spawn(run_delivery(rt.pool, rt.store, settings, clock), "delivery")
-        rt.spawn(run_recompute(rt.pool, settings), "recompute")
+        rt.supervise("delivery", lambda: run_delivery(rt.pool, rt.store, settings, clock))
+        rt.supervise("recompute", lambda: run_recompute(rt.pool, settings))
 
     app = build_app(
         service="notify",

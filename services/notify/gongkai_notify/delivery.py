@@ -158,8 +158,9 @@ async def deliver_once(
 
 
 async def run_delivery(pool: asyncpg.Pool, store: EventStore, settings: NotifySettings, clock: Clock) -> None:
-    """Every ``delivery_tick_seconds``. Errors propagate: the runtime sees the task stop, and a
-    claimed delivery's lease runs out, so another pass retries it."""
+    """Every ``delivery_tick_seconds``. A failure ends the loop: the runtime's supervisor counts
+    it, shows it and starts the loop again with backoff; a claimed delivery's lease runs out, so
+    another pass retries it."""
     while True:
         await deliver_once(pool, store, settings, clock)
         await asyncio.sleep(settings.delivery_tick_seconds)

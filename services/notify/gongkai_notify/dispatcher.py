@@ -117,8 +117,8 @@ async def run_dispatcher(
     rt: Runtime, clock: Clock, tick: float, *, warn_days: int, calendars: CalendarCache
 ) -> None:
     """Every ``tick`` seconds, and at once again while a pass found work (a backlog drains at the
-    speed of appends, not 200 per tick). Errors propagate: the runtime sees the task stop
-    (nothing is lost: due work stays due in the tables)."""
+    speed of appends, not 200 per tick). A failure ends the loop: the runtime's supervisor counts
+    it, shows it and starts the loop again with backoff (nothing is lost: the work stays due)."""
     while True:
         if not await dispatch_once(rt, clock, warn_days=warn_days, calendars=calendars):
             await asyncio.sleep(tick)

@@ -43,7 +43,7 @@ def create_app(settings: PublishingSettings | None = None, clock: Clock | None =
     clock = clock or Clock()
 
     async def start_reactions(rt: Runtime, app: FastAPI) -> None:
-        rt.spawn(run_reactions(rt, [approvals(rt, settings, clock)]), "reactions")
+        rt.supervise("reactions", lambda: run_reactions(rt, [approvals(rt, settings, clock)]))
 
     return build_app(
         service="publishing",

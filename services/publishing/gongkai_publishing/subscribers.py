@@ -87,8 +87,9 @@ async def on_review_approved(
 
 def approvals(rt: Runtime, settings: PublishingSettings, clock: Clock) -> Reaction:
     async def handle(event: Envelope, seq: int) -> None:
-        # the refusal register must include every refusal logged before this approval
-        await rt.wait_for(seq - 1, timeout=30)
+        # the refusal register must include every refusal logged before this approval: if it
+        # does not yet, wait_for raises and the reaction retries later (never a partial view)
+        await rt.wait_for(seq - 1)
         await on_review_approved(rt, settings, clock, event)
 
     return Reaction("foi.review.*.review-approved", DURABLE, handle, settings.reaction_max_backoff)

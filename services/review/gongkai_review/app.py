@@ -25,7 +25,7 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
     calendar = WorkingCalendar()
 
     async def start_reactions(rt: Runtime, app: FastAPI) -> None:
-        rt.spawn(run_reactions(rt, [withdrawals(rt, clock, calendar)]), "reactions")
+        rt.supervise("reactions", lambda: run_reactions(rt, [withdrawals(rt, clock, calendar)]))
 
     app = build_app(
         service="review",
