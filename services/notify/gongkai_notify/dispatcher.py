@@ -26,10 +26,12 @@ import structlog
 from gongkai_shared.clock import Clock
 from gongkai_shared.envelope import Envelope
 from gongkai_shared.eventstore import ConcurrencyConflict
+from gongkai_shared.positions import ProjectionBehind, ProjectionStopped
 from gongkai_shared.runtime import Runtime
 
 from .deadline_store import CalendarCache, deadline_from_row
 from .domain.recording import Recorded, deadline_breached, deadline_warning, needs_warning, next_record
+from .projection import ClockProjection
 
 log = structlog.get_logger(__name__)
 
@@ -121,4 +123,19 @@ async def run_dispatcher(
     it, shows it and starts the loop again with backoff (nothing is lost: the work stays due)."""
     while True:
         if not await dispatch_once(rt, clock, warn_days=warn_days, calendars=calendars):
-            await asyncio.sleep(tick)
+            await _next_change(rt, tick)
+
+
+async def _next_change(rt: Runtime, tick: float) -> None:
+    """Until the clock's projection applies more events (new deadlines to record at once, not
+    up to a tick later) or ``tick`` passes (due dates arrive with time, not with events)."""
+    runner = rt.runners.get(ClockProjection.name)
+    if runner is None:
+        await asyncio.sleep(tick)
+        return
+    try:
+        await runner.wait_for(runner.position + 1, timeout=tick)
+    except ProjectionStopped:
+        await asyncio.sleep(tick)  # its failure is shown by the runtime; the clock goes on
+    except ProjectionBehind:
+        pass

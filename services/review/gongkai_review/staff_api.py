@@ -23,6 +23,7 @@ from gongkai_shared.clock import OFFICE_TZ
 from gongkai_shared.envelope import Actor
 from gongkai_shared.events import EventBody, make_event
 from gongkai_shared.eventstore import ConcurrencyConflict, StoredEvent, with_retries
+from gongkai_shared.positions import ProjectionBehind
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.staff import (
     StaffPasswordSet,
@@ -108,8 +109,16 @@ async def _append(
         stored = await with_retries(attempt)
     except ConcurrencyConflict:
         raise HTTPException(409, "账号正被他人修改，请重试 (the account changed concurrently)") from None
-    await rt.wait_for(stored.seq)  # the caller reads its own write
     request.app.state.staff.invalidate(user_id)
+    try:
+        await rt.wait_for(stored.seq)  # the caller reads its own write
+    except ProjectionBehind as e:  # stored, not yet readable: say so, so nobody resubmits it
+        raise HTTPException(
+            503,
+            f"已保存（序号 {stored.seq}），暂不可读，请稍后查询，勿重复提交 (stored at sequence"
+            f" {stored.seq} but not yet readable: read it again later, do not resubmit)",
+            headers={"Retry-After": str(e.retry_after)},
+        ) from None
     return stored
 
 
