@@ -108,6 +108,22 @@ async def raw_publish(nats_server: NatsServer, n: int) -> dict[str, tuple[float,
     return out
 
 
+async def deadlines_recorded(site: Any, count: int, within: float) -> None:
+    """Until ``count`` answer deadlines are in the log (a timeout is an error, not a figure)."""
+    store = await site.system.nats.writer()
+    try:
+        deadline = time.monotonic() + within
+        while True:
+            info = await store.js.stream_info(store.stream, subjects_filter="foi.notify.*.deadline-set")
+            if sum((info.state.subjects or {}).values()) >= count:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"notify has not recorded {count} deadlines within {within} s")
+            await asyncio.sleep(0.2)
+    finally:
+        await store.nc.close()
+
+
 async def flow(site: Any, seconds: float) -> dict[str, list[float]]:
     """A steady RATE/s for ``seconds``; each application followed to the review queue and to
     its answer deadline (in the log, then seen by intake). Bounded waits: a timeout is an error."""
@@ -218,6 +234,7 @@ async def bench(ctx: Context) -> None:
                       "app/s", baseline="raw publish one by one", baseline_value=one_rate,
                       note=f"{per_level} apps; {spread(lat)}")  # fmt: skip
             await site.system.settle(60)
+            await deadlines_recorded(site, done, 120)  # the steady flow starts on no backlog
             lat_by = await flow(site, seconds)
         for name, label in (
             ("201", "flow at 50/s: POST answered 201, p99"),
