@@ -302,6 +302,10 @@ class Letter(BaseModel):
     title: Title
     body: Annotated[str, paragraph(500_000)]
     recipient: Annotated[str, line(300)]
+    # issue 9 (official documents): the document number (发文字号) assigned when the letter's event
+    # was decided, and the date it bears; letters written before have neither
+    number: Annotated[str, line(100)] | None = None
+    issued_on: Day | None = None
 
 
 @event("case-registered", context="review")
@@ -574,3 +578,18 @@ class NoticeDeliveryAttempted(EventBody):
     status: Code  # sent | retrying | failed
     error: Text | None = None
     attempted_at: Instant
+
+
+@event("letter-number-assigned", context="review")
+class LetterNumberAssigned(EventBody):
+    """A document number (发文字号) taken from one letter type's yearly counter.
+
+    Aggregate ``letter-numbers-<counter>-<year>``: each event takes the next number, appended only
+    if the counter's last event is the one read (so two letters never get the same number); a
+    number is never taken twice, and one whose letter was then not sent stays void (a gap)."""
+
+    counter: Code  # the letter type whose format the number fills (or a type sharing it)
+    year: Year
+    number: Annotated[int, Field(ge=1, le=10_000_000)]
+    kind: Code  # the letter type it was taken for
+    case_id: Id

@@ -4,6 +4,7 @@ does not allow is ``409`` with a clear message; bad input is ``422``.
 """
 
 import re
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
@@ -12,15 +13,16 @@ from pydantic import BaseModel
 from gongkai_shared.auth import Role
 from gongkai_shared.commands import CommandRejected, execute
 from gongkai_shared.envelope import Actor, Envelope, new_id
-from gongkai_shared.events import make_event
+from gongkai_shared.events import Letter, make_event
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.text import line
 from gongkai_shared.web import error_responses, staff
 
-from . import queries
+from . import numbering, queries
 from .case import STATES, CaseState
 from .commands import COMMANDS, Command, decide
 from .domain import CaseNotFound, Context, Input, Register
+from .letters import UNNUMBERED
 from .scope import check_department, handler_department, masked, record_read
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 案件"])
@@ -110,6 +112,8 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
         if getattr(cmd, "department", department) != department:
             raise HTTPException(403, "只能为本部门反馈 (feedback only for your own department)")
 
+    taken: dict[tuple[str, int], str] = {}  # (letter type, year) -> the number this command took
+
     async def load() -> tuple[tuple[CaseState | None, Context], int]:
         """The case's state with what the decision may know besides it (fresh on each retry)."""
         state, seq = await queries.load_case(rt.pool, case_id)
@@ -121,10 +125,19 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
             calendar=calendar,
             new_id=new_id(),
             default_profile=settings.profile,
-            office=settings.office_name,
+            office=settings.office().numbered(case_id, UNNUMBERED),
             reconsideration_body=settings.reconsideration_body,
             repeats=repeats,
         )
+        kind = _letter_kind(state, cmd, ctx)
+        if kind is not None:  # the letter's number is taken now, once for all retries (numbering.py)
+            key = (kind, ctx.today.year)
+            if key not in taken:
+                taken[key] = await numbering.take(
+                    rt.store, rt.service, kind=kind, year=ctx.today.year, case_id=case_id, actor=actor,
+                    formats=ctx.office.numbers,
+                )  # fmt: skip
+            ctx = replace(ctx, office=ctx.office.numbered(case_id, taken[key]))
         return (state, ctx), seq
 
     def decide_event(loaded: tuple[CaseState | None, Context]) -> Envelope:
@@ -137,7 +150,22 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
         raise HTTPException(404, "案件不存在 (no such case)") from None
     except CommandRejected as e:
         raise HTTPException(409, str(e)) from None
+    except numbering.NumberingBusy as e:
+        raise HTTPException(
+            503, f"发文字号正被占用，请稍后重试 ({e})", headers={"Retry-After": "1"}
+        ) from None
     return CommandResult(case_id=case_id, event=stored.name, event_id=stored.id, sequence=stored.seq)
+
+
+def _letter_kind(state: CaseState | None, cmd: Input, ctx: Context) -> str | None:
+    """The type of letter the command's event would carry (decided once without a number), or
+    None: no letter, or a refusal (which the real decision gives again)."""
+    try:
+        body = decide(state, cmd, ctx)
+    except (CaseNotFound, CommandRejected):
+        return None
+    letter = getattr(body, "letter", None)
+    return letter.kind if isinstance(letter, Letter) else None
 
 
 def _add_command_route(command: Command[Any], path: str) -> None:

@@ -1,10 +1,19 @@
 """Notices rendered in Chinese from templates (DOMAIN.md §9): the answer by outcome (依申请公开
 告知书), clarification (补正告知书), extension (延期答复告知书), consultation (征求意见书) and the
-written notice to a third party overridden in the public interest. Pure: templates are data."""
+written notice to a third party overridden in the public interest. Pure: templates are data.
+
+Every letter is an official document (issue 9): the template writes what the letter says (the
+salutation and the paragraphs); this module frames it the same way for every type — the document
+number (发文字号, :mod:`gongkai_review.numbering`) above, then the text, the seal's place
+(（印章）), the sending agency and the date in Chinese (二〇二六年十一月二十三日), and a note with the
+office's address, phone and e-mail and the case number. ``pdf.py`` lays the same letter out as
+GB/T 9704 prescribes.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -15,12 +24,47 @@ from gongkai_shared.outcomes import BY_CODE, Outcome, row
 
 from .case import Draft
 
+SEAL = "（印章）"
+UNNUMBERED = "〔待编号〕"  # the number a letter shows while its event is decided (never sent)
+
+# 0-9 in the figures official documents write dates with (〇, not 零)
+DIGITS = "〇一二三四五六七八九"
+# mid-sentence: no closing punctuation of its own (the sentence around it has that)
+_CLOSING = "。，、；：！？.,;:!? \t\n"
+
+
+def chinese_date(d: date) -> str:
+    """``2026-11-23`` → ``二〇二六年十一月二十三日`` (GB/T 9704: the date in Chinese figures)."""
+    return f"{''.join(DIGITS[int(c)] for c in str(d.year))}年{_small(d.month)}月{_small(d.day)}日"
+
+
+def _small(n: int) -> str:
+    """1-31 in Chinese figures: 十, 十一, 二十, 二十三, 三十一."""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else "十" if tens == 1 else DIGITS[tens] + "十"
+    return head + (DIGITS[ones] if ones else "")
+
+
+def clause(text: Any) -> str:
+    """A fragment set inside a sentence: without the full stop or comma it may have been typed
+    with (so "因需要协调。，本机关" and "事项：征求意见。。" cannot happen)."""
+    return str(text).strip().rstrip(_CLOSING)
+
+
+def sentence(text: Any) -> str:
+    """A fragment that ends a sentence: with exactly one full stop (none if empty)."""
+    body = clause(text)
+    return f"{body}。" if body else ""
+
+
 _env = Environment(
     loader=PackageLoader("gongkai_review", "templates"),
     undefined=StrictUndefined,
     keep_trailing_newline=True,
     autoescape=False,  # plain-text letters, not HTML
 )
+_env.filters["clause"] = clause
+_env.filters["sentence"] = sentence
 
 TITLES = {
     "answer": "政府信息公开申请答复告知书",
@@ -31,11 +75,55 @@ TITLES = {
 }
 
 
-def render(kind: str, recipient: str, *, office: str, today: date, **context: Any) -> Letter:
+@dataclass(frozen=True)
+class Office:
+    """The sending agency as its letters show it (settings), and what one decision adds: the
+    case and the letter's document number. ``str(office)`` is the agency's name (templates write
+    ``{{ office }}``)."""
+
+    name: str = "某市人民政府办公室"
+    address: str = "某市某区人民路1号"
+    phone: str = "0000-00000000"
+    email: str = "gongkai@example.gov.cn"
+    reconsideration_body: str = "本级人民政府"
+    case_id: str = ""
+    number: str = UNNUMBERED
+    numbers: dict[str, str] = field(default_factory=dict)  # letter type -> format (numbering.py)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def numbered(self, case_id: str, number: str) -> Office:
+        return replace(self, case_id=case_id, number=number)
+
+
+def render(kind: str, recipient: str, *, office: Office | str, today: date, **context: Any) -> Letter:
+    """The letter of ``kind``: its template's text framed as an official document."""
+    if isinstance(office, str):  # a caller that knows only the agency's name
+        office = Office(name=office)
     context.setdefault("applicant", recipient)
-    body = _env.get_template(f"{kind}.txt.j2").render(office=office, today=today.isoformat(), **context)
-    body = re.sub(r"\n{3,}", "\n\n", body.strip()) + "\n"
-    return Letter(kind=kind, title=TITLES[kind], body=body, recipient=recipient)
+    context = {k: _dated(v) for k, v in context.items()}
+    text = _env.get_template(f"{kind}.txt.j2").render(office=office, today=chinese_date(today), **context)
+    text = re.sub(r"\n{3,}", "\n\n", text.strip())
+    frame = _env.get_template("_frame.txt.j2").render(
+        office=office, number=office.number, text=text, seal=SEAL, date=chinese_date(today)
+    )
+    body = re.sub(r"\n{3,}", "\n\n", frame.strip()) + "\n"
+    return Letter(
+        kind=kind, title=TITLES[kind], body=body, recipient=recipient, number=office.number, issued_on=today
+    )
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _dated(value: Any) -> Any:
+    """Dates in a letter are written in Chinese, whether given as a date or as ISO text."""
+    if isinstance(value, date):
+        return chinese_date(value)
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return chinese_date(date.fromisoformat(value))
+    return value
 
 
 def answer_letter(
@@ -44,7 +132,7 @@ def answer_letter(
     description: str,
     received_on: date,
     draft: Draft,
-    office: str,
+    office: Office | str,
     reconsideration_body: str,
     today: date,
 ) -> Letter:
@@ -68,7 +156,7 @@ def answer_letter(
         label=r.label,
         legal_basis=draft.legal_basis,
         description=description,
-        received_on=received_on.isoformat(),
+        received_on=chinese_date(received_on),
         disclosed_content=draft.disclosed_content or "",
         withheld_parts=parts,
         responsible_agency=draft.responsible_agency,

@@ -1,16 +1,26 @@
 """Review settings: environment variables prefixed ``GONGKAI_REVIEW_``."""
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from gongkai_shared.settings import ServiceSettings
+
+from .letters import Office
+from .numbering import FORMATS, check_formats
 
 
 class ReviewSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GONGKAI_REVIEW_", extra="ignore", populate_by_name=True)
     http_port: int = 8002
     profile: str = "national-2019"  # the rule profile new cases run under (name or name@version)
-    office_name: str = "本机关"  # signs the letters
+    # the letters' sender (issue 9): the agency's name signs them; the office's contact details
+    # stand in each letter's note; the placeholders are for a demonstration, set them in earnest
+    office_name: str = "某市人民政府办公室"
+    office_address: str = "某市某区人民路1号"
+    office_phone: str = "0000-00000000"
+    office_email: str = "gongkai@example.gov.cn"
+    # letter type -> document number format with {year} and {number} (numbering.py); JSON
+    letter_numbers: dict[str, str] = Field(default_factory=lambda: dict(FORMATS))
     reconsideration_body: str = "本级人民政府"  # where reconsideration is applied for
     session_hours: float = 8.0  # how long a signed-in staff member's session token lasts
     # single sign-on (issue 8): an OIDC provider replaces local passwords when an issuer is set
@@ -20,6 +30,22 @@ class ReviewSettings(ServiceSettings):
     oidc_redirect_url: str = ""  # https://<review>/staff/sign-in/oidc/callback, as registered
     oidc_login_claim: str = "preferred_username"  # the ID-token claim that names the staff login
     oidc_local_passwords: bool = False  # with OIDC on, are local passwords still accepted?
+
+    @field_validator("letter_numbers")
+    @classmethod
+    def _numbers(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_formats(value)
+
+    def office(self) -> Office:
+        """The sender as letters show it (no case, no number yet)."""
+        return Office(
+            name=self.office_name,
+            address=self.office_address,
+            phone=self.office_phone,
+            email=self.office_email,
+            reconsideration_body=self.reconsideration_body,
+            numbers=dict(self.letter_numbers),
+        )
 
     @property
     def oidc_enabled(self) -> bool:

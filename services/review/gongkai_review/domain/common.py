@@ -24,6 +24,7 @@ from gongkai_shared.profiles import RuleProfile, profile
 from gongkai_shared.text import line, paragraph
 
 from ..case import CaseState
+from ..letters import Office
 
 T = TypeVar("T")
 
@@ -52,7 +53,7 @@ class Context:
     calendar: WorkingCalendar
     new_id: str = ""
     default_profile: str = "national-2019"
-    office: str = "本机关"
+    office: Office = field(default_factory=Office)  # the sender, and this letter's number (issue 9)
     reconsideration_body: str = "本级人民政府"
     repeats: list[str] = field(default_factory=list)
 
