@@ -20,7 +20,7 @@ from gongkai_shared.web import error_responses, staff
 from . import queries
 from .case import STATES, CaseState
 from .commands import COMMANDS, Command, decide
-from .domain import CaseNotFound, Context, Input, Register
+from .domain import CaseNotFound, Context, Input, IssueFeeNotice, Register
 from .scope import check_department, handler_department, masked, record_read
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 案件"])
@@ -114,6 +114,8 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
         """The case's state with what the decision may know besides it (fresh on each retry)."""
         state, seq = await queries.load_case(rt.pool, case_id)
         repeats = await queries.answered_repeats(rt.pool, state) if registering and state else []
+        charging = type(cmd) is IssueFeeNotice and state is not None
+        ordinal = await queries.month_ordinal(rt.pool, case_id) if charging else None
         ctx = Context(
             actor=actor,
             now=clock.now(),
@@ -124,6 +126,7 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
             office=settings.office_name,
             reconsideration_body=settings.reconsideration_body,
             repeats=repeats,
+            month_ordinal=ordinal,
         )
         return (state, ctx), seq
 

@@ -55,6 +55,8 @@ class Context:
     office: str = "本机关"
     reconsideration_body: str = "本级人民政府"
     repeats: list[str] = field(default_factory=list)
+    # the case's number among the same applicant's applications of its calendar month (109号)
+    month_ordinal: int | None = None
 
 
 def reject(message: str) -> CommandRejected:
