@@ -466,6 +466,81 @@ class CaseArchived(EventBody):
     case_id: Id
 
 
+# --- fees (国办函〔2020〕109号) and excessive requests (条例 第三十五条) ----------------------------
+
+
+class FeeBasis(StrEnum):
+    """One basis per application (109号): by the applicant's number of applications in a calendar
+    month (按件计收), or by the pages of paper or copies of this application (按量计收)."""
+
+    per_application = "per_application"
+    per_volume = "per_volume"
+
+
+class FeeLine(BaseModel):
+    """One band of the calculation: how many units (applications or pages) at which rate."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    band: Annotated[str, line(100, min_length=1)]  # e.g. "31—100页"
+    units: Annotated[int, Field(ge=0, le=1_000_000)]
+    rate_yuan: Annotated[int, Field(ge=0, le=100_000)]
+    amount_yuan: Annotated[int, Field(ge=0, le=100_000_000)]
+
+
+@event("fee-notice-issued", context="review")
+class FeeNoticeIssued(EventBody):
+    """收费通知书 (109号): the amount and its calculation. From ``notified_on`` until the payment the
+    answer period is not counted; the applicant pays within ``payment_days`` working days of
+    ``delivered_on`` (the day the notice reached them: presumed until a delivery record says)."""
+
+    case_id: Id
+    basis: FeeBasis
+    month: Annotated[str, line(7, min_length=7)] | None = None  # per application: "2026-03"
+    ordinal: Annotated[int, Field(ge=1, le=100_000)] | None = None  # its number in that month
+    pages: Annotated[int, Field(ge=1, le=1_000_000)] | None = None  # per volume
+    lines: list[FeeLine] = Field(max_length=20)
+    amount_yuan: Annotated[int, Field(ge=1, le=100_000_000)]
+    notified_on: Day
+    delivered_on: Day
+    delivery_presumed: bool = True
+    payment_days: WorkingDays
+    letter: Letter
+
+
+@event("fee-paid", context="review")
+class FeePaid(EventBody):
+    """缴费, recorded by a registrar: the answer period counts again from the next day.
+    ``amount_yuan`` is what the annual report sums as fees collected (收费金额)."""
+
+    case_id: Id
+    amount_yuan: Annotated[int, Field(ge=1, le=100_000_000)]
+    paid_on: Day
+    receipt: Annotated[str, line(100)] | None = None
+
+
+@event("excessive-reasons-requested", context="review")
+class ExcessiveReasonsRequested(EventBody):
+    """条例 第三十五条: applications clearly beyond a reasonable number or frequency; the applicant
+    is asked to give reasons (the letter)."""
+
+    case_id: Id
+    matter: Text
+    letter: Letter
+
+
+@event("excessive-reasons-assessed", context="review")
+class ExcessiveReasonsAssessed(EventBody):
+    """第三十五条: the reasons judged by the office head. Not reasonable: 不予处理 (row 三.（五）.4,
+    the answer follows); reasonable but not answerable in time: a later, reasonable answer date
+    (``answer_by``) told to the applicant (the letter), which becomes the answer deadline."""
+
+    case_id: Id
+    reasonable: bool
+    assessment: Text
+    answer_by: Day | None = None
+    letter: Letter | None = None
+
+
 # --- publishing --------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ Property tests drive random command sequences by random people at random times t
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,19 @@ def command_for(name: str, desk: Desk, data: st.DataObject):  # noqa: ANN201
         return d.Draft(**pick(st.sampled_from(DRAFTS)))
     if name == "extend":
         return d.Extend(working_days=pick(st.integers(1, 25)), reason="需要协调多个部门")
+    if name == "issue_fee_notice":  # 109号: by volume here (per application needs the caseload)
+        return d.IssueFeeNotice(basis="per_volume", pages=pick(st.integers(1, 300)))
+    if name == "record_payment":
+        amount = s.fee.amount_yuan if s.fee else 100
+        return d.RecordPayment(amount_yuan=pick(st.sampled_from([amount, amount + 10])), paid_on=desk.today)
+    if name == "assess_reasons":  # Art. 35
+        if pick(st.booleans()):
+            later = desk.today + timedelta(40)
+            return d.AssessReasons(reasonable=True, assessment="理由合理", answer_by=later)
+        return d.AssessReasons(reasonable=False, assessment="理由不合理")
     simple = {
+        "abandon_unpaid": d.AbandonUnpaid(),
+        "ask_reasons": d.AskReasons(matter="本月已提交50件申请"),
         "register": d.Register(),
         "request_clarification": d.RequestClarification(items=["请提供文号"]),
         "abandon": d.Abandon(),

@@ -41,6 +41,9 @@ LETTER_EVENTS = {
     "answer-sent": "applicant",
     "consultation-started": "party",
     "public-interest-override": "party",
+    "fee-notice-issued": "applicant",  # 收费通知书 (109号)
+    "excessive-reasons-requested": "applicant",  # 第三十五条
+    "excessive-reasons-assessed": "applicant",  # the later answer date (none when not reasonable)
 }
 
 

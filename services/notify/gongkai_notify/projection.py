@@ -262,7 +262,9 @@ class ClockProjection:
 
     async def _letter(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         email = await conn.fetchval("SELECT email FROM contacts WHERE case_id=$1", event.aggregate_id)
-        letter = event.envelope.data["letter"]
+        letter = event.envelope.data.get("letter")
+        if letter is None:  # an event that sends a letter only in some cases (第三十五条)
+            return
         await self._notice(conn, event, notices.letter_notice(event.id, event.name, letter, email))
 
     async def _delivery_attempted(self, conn: asyncpg.Connection, event: StoredEvent) -> None:

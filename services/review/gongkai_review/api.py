@@ -21,7 +21,7 @@ from gongkai_shared.web import error_responses, staff
 from . import numbering, queries
 from .case import STATES, CaseState
 from .commands import COMMANDS, Command, decide
-from .domain import CaseNotFound, Context, Input, Register
+from .domain import CaseNotFound, Context, Input, IssueFeeNotice, Register
 from .letters import UNNUMBERED
 from .scope import check_department, handler_department, masked, record_read
 
@@ -118,6 +118,8 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
         """The case's state with what the decision may know besides it (fresh on each retry)."""
         state, seq = await queries.load_case(rt.pool, case_id)
         repeats = await queries.answered_repeats(rt.pool, state) if registering and state else []
+        charging = type(cmd) is IssueFeeNotice and state is not None
+        ordinal = await queries.month_ordinal(rt.pool, case_id) if charging else None
         ctx = Context(
             actor=actor,
             now=clock.now(),
@@ -128,6 +130,7 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
             office=settings.office().numbered(case_id, UNNUMBERED),
             reconsideration_body=settings.reconsideration_body,
             repeats=repeats,
+            month_ordinal=ordinal,
         )
         kind = _letter_kind(state, cmd, ctx)
         if kind is not None:  # the letter's number is taken now, once for all retries (numbering.py)

@@ -18,7 +18,7 @@ from gongkai_shared.events import WithheldPart
 
 OPEN = (
     "received", "registered", "assigned", "searched", "clarifying", "consulting", "reviewed",
-    "drafted", "signed",
+    "drafted", "signed", "fee_due",
 )  # fmt: skip
 CLOSED = ("answered", "abandoned", "withdrawn", "archived")
 STATES = OPEN + CLOSED
@@ -29,7 +29,7 @@ LABELS = {
     "received": "已收到", "registered": "已登记", "assigned": "已分办", "searched": "已检索反馈",
     "clarifying": "补正中", "consulting": "征求意见中", "reviewed": "已保密审查", "drafted": "已拟定答复",
     "signed": "已签发", "answered": "已答复", "abandoned": "视为放弃", "withdrawn": "已撤回",
-    "archived": "已归档",
+    "archived": "已归档", "fee_due": "待缴费",
 }  # fmt: skip
 
 
@@ -44,6 +44,19 @@ class Consultation(BaseModel):
     effective: str | None = None
     grounds: str | None = None
     overridden: bool = False
+
+
+class Fee(BaseModel):
+    """The fee notice (109号) and its payment."""
+
+    model_config = ConfigDict(frozen=True)
+    basis: str
+    amount_yuan: int
+    notified_on: date
+    delivered_on: date
+    payment_days: int
+    resume_status: str  # where the case goes on once paid
+    paid_on: date | None = None
 
 
 class Draft(BaseModel):
@@ -71,6 +84,8 @@ class CaseState(BaseModel):
     applicant_key: str = ""  # who applied, for repeat detection (name + id number)
     description: str = ""
     received_on: date  # 收到申请之日 (Art. 31): set by request-received, moved by registration
+    first_received_on: date | None = None  # as the request said: the month a fee counts in
+    payer_key: str = ""  # "the same applicant" of the fee bands (109号): see payer_key()
     profile: str | None = None
     possible_repeat_of: list[str] = []
     departments: list[str] = []
@@ -85,6 +100,9 @@ class CaseState(BaseModel):
     outcome_code: str | None = None
     extension_days: int = 0
     answered_on: date | None = None
+    fee: Fee | None = None
+    excessive: str | None = None  # Art. 35: asked | reasonable | unreasonable
+    answer_by: date | None = None  # Art. 35: the later answer date set for reasonable reasons
 
     @property
     def open_consultations(self) -> list[Consultation]:
@@ -99,6 +117,21 @@ class CaseState(BaseModel):
         )
 
 
+def payer_key(applicant: dict) -> str:
+    """Who "the same applicant" is for the per-application fee bands (109号): the ID number
+    (证件号码) when the application gives one; else the name with the first contact given (phone,
+    e-mail, address), normalised. Two applications with the same key count in the same month."""
+    number = "".join((applicant.get("id_number") or "").split()).upper()
+    if number:
+        return f"id:{number}"
+    contact = applicant.get("contact") or {}
+    phone = "".join(ch for ch in (contact.get("phone") or "") if ch.isdigit())
+    email = (contact.get("email") or "").strip().lower()
+    address = "".join((contact.get("address") or "").split())
+    name = "".join(applicant["name"].split())
+    return f"name:{name}|{phone or email or address}"
+
+
 def opened(env: Envelope) -> CaseState:
     """The case a ``request-received`` event opens."""
     d = env.data
@@ -110,6 +143,8 @@ def opened(env: Envelope) -> CaseState:
         applicant_key=f"{a['name'].strip()}|{(a.get('id_number') or '').strip().upper()}",
         description=d["description"],
         received_on=date.fromisoformat(d["received_on"]),
+        first_received_on=date.fromisoformat(d["received_on"]),
+        payer_key=payer_key(a),
     )
 
 
@@ -201,6 +236,27 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
         u = {"status": "abandoned", "outcome_code": d["outcome_code"]}
     elif name == "application-withdrawn":
         u = {"status": "withdrawn"}
+    elif name == "fee-notice-issued":
+        fee = Fee(
+            basis=d["basis"],
+            amount_yuan=d["amount_yuan"],
+            notified_on=date.fromisoformat(d["notified_on"]),
+            delivered_on=date.fromisoformat(d["delivered_on"]),
+            payment_days=d["payment_days"],
+            resume_status=state.status,
+        )
+        u = {"fee": fee, "status": "fee_due"}
+    elif name == "fee-paid" and state.fee is not None:
+        paid = state.fee.model_copy(update={"paid_on": date.fromisoformat(d["paid_on"])})
+        u = {"fee": paid, "status": state.fee.resume_status if state.status == "fee_due" else state.status}
+    elif name == "excessive-reasons-requested":
+        u = {"excessive": "asked"}
+    elif name == "excessive-reasons-assessed":
+        answer_by = d.get("answer_by")
+        u = {
+            "excessive": "reasonable" if d["reasonable"] else "unreasonable",
+            "answer_by": date.fromisoformat(answer_by) if answer_by else None,
+        }
     elif name == "case-archived":
         u = {"status": "archived"}
     return state.model_copy(update=u) if u else state

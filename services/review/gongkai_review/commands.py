@@ -6,9 +6,9 @@ API's summaries); its input ``model`` (the HTTP body) and its ``rule`` (the pure
 ``rule(case state, input, context) -> event body``), both in ``domain/<step>.py`` beside the
 article of the 条例 they apply; the states it is ``allowed_in`` (any other: ``409``) and where it
 ``leads_to`` (a state; ``"="`` stays; ``"<resume>"``: back to the state the case was in before
-its consultations, once the last reply is in); the ``roles`` that may give it (any other:
-``403``; an administrator needs the role too); its route ``path``:
-``POST /api/v1/cases/{case_id}/<path>`` (and any ``aliases``).
+its consultations, once the last reply is in, or before its fee notice, once paid); the
+``roles`` that may give it (any other: ``403``; an administrator needs the role too); its route
+``path``: ``POST /api/v1/cases/{case_id}/<path>`` (and any ``aliases``).
 
 Everything else derives from this table: ``api.py`` makes one route per row, ``machine.py`` the
 pending steps (``allowed``) and the diagram and table of ``docs/review-workflow.md``, ``decide``
@@ -55,7 +55,16 @@ from .domain.consultation import (
     start_consultation,
 )
 from .domain.decision import Draft, ReviewConfidentiality, draft, review_confidentiality
+from .domain.excessive import AskReasons, AssessReasons, ask_reasons, assess_reasons
 from .domain.extension import Extend, extend
+from .domain.fees import (
+    AbandonUnpaid,
+    IssueFeeNotice,
+    RecordPayment,
+    abandon_unpaid,
+    issue_fee_notice,
+    record_payment,
+)
 from .domain.registration import Assign, GiveFeedback, Register, assign, give_feedback, register
 from .domain.sign_off import RejectDraft, SignOff, reject_draft, sign_off
 
@@ -116,6 +125,18 @@ COMMANDS = (
     # extension: 延期答复 (Art. 33)
     Command("extend", "延期答复", Extend, extend,
             allowed_in=UNSIGNED, leads_to="=", roles=(A,), path="extension"),
+    # fees: 收费通知、缴费、逾期未缴费 (国办函〔2020〕109号, Art. 42)
+    Command("issue_fee_notice", "收费通知", IssueFeeNotice, issue_fee_notice,
+            allowed_in=WORKING, leads_to="fee_due", roles=(V,), path="fee"),
+    Command("record_payment", "缴费登记", RecordPayment, record_payment,
+            allowed_in=("fee_due",), leads_to="<resume>", roles=(R,), path="fee/paid"),
+    Command("abandon_unpaid", "逾期未缴费", AbandonUnpaid, abandon_unpaid,
+            allowed_in=("fee_due",), leads_to="abandoned", roles=(R, V), path="fee/unpaid"),
+    # excessive requests: 要求说明理由、理由审核 (Art. 35)
+    Command("ask_reasons", "要求说明理由", AskReasons, ask_reasons,
+            allowed_in=WORKING, leads_to="=", roles=(V,), path="excessive"),
+    Command("assess_reasons", "理由审核", AssessReasons, assess_reasons,
+            allowed_in=WORKING, leads_to="=", roles=(A,), path="excessive/assessment"),
     # answer: 答复 with its remedies (Art. 36, 51)
     Command("send_answer", "答复", SendAnswer, send_answer,
             allowed_in=("signed",), leads_to="answered", roles=(R, V), path="answer"),

@@ -72,6 +72,9 @@ TITLES = {
     "extension": "政府信息公开申请延期答复告知书",
     "consultation": "政府信息公开征求意见书",
     "override_notice": "政府信息公开第三方告知书",
+    "fee": "政府信息公开信息处理费收费通知书",
+    "excessive_reasons": "政府信息公开申请说明理由通知书",
+    "excessive_deadline": "政府信息公开延迟答复告知书",
 }
 
 

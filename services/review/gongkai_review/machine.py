@@ -24,10 +24,8 @@ def mermaid() -> str:
                 lines.append(f"    {s} --> {s}: {c.name}")
             elif c.leads_to != "<resume>":
                 lines.append(f"    {s} --> {c.leads_to}: {c.name}")
-            elif s != "consulting":
-                lines.append(f"    {s} --> consulting: {c.name}")
-            else:  # the last reply returns the case to where it was when consulting began
-                lines.extend(f"    consulting --> {back}: {c.name} (last reply)" for back in WORKING)
+            else:  # the last reply (the payment) returns the case to where it was before
+                lines.extend(f"    {s} --> {back}: {c.name} (resumes)" for back in WORKING)
     lines.append("    archived --> [*]")
     return "\n".join(lines) + "\n"
 
@@ -55,7 +53,8 @@ names the articles of the 条例 (2019) it applies.
 ## Commands
 
 `=` stays in the same state; `<resume>` returns to the state the case was in when the first open
-consultation started, once the last one is answered. Every command is
+consultation started, once the last one is answered (or, for a fee, when the notice was issued,
+once paid). Every command is
 `POST /api/v1/cases/{{case_id}}/<path>` (see the review service's OpenAPI); a command the state
 does not allow answers `409`, a wrong role `403`.
 

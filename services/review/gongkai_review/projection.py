@@ -33,7 +33,8 @@ class CasesProjection:
             inserted = await conn.fetchval(
                 "INSERT INTO cases(case_id, received_on, channel, applicant_name, applicant_type,"
                 " description, form, delivery, status, last_seq, state, applicant_key, description_key,"
-                " first_seq) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'received',$9,$10,$11,$12,$9)"
+                " first_seq, payer_key, first_received_on)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'received',$9,$10,$11,$12,$9,$13,$2)"
                 " ON CONFLICT DO NOTHING RETURNING true",
                 state.case_id,
                 state.received_on,
@@ -47,6 +48,7 @@ class CasesProjection:
                 state.model_dump_json(),
                 state.applicant_key,
                 description_key(state.description),
+                state.payer_key,
             )
             if inserted:
                 await self._trail(conn, event)
@@ -145,7 +147,7 @@ _INSERTED = (
     "case_id", "received_on", "channel", "applicant_name", "applicant_type", "description", "form",
     "delivery", "status", "last_seq", "state", "applicant_key", "description_key", "first_seq",
     "profile", "outcome", "departments", "reasons", "legal_basis", "decided_by", "decided_at",
-    "answer_due", "overdue",
+    "answer_due", "overdue", "payer_key", "first_received_on",
 )  # fmt: skip
 _TRAIL = ("case_id", "seq", "at", "event", "actor", "role", "data")
 _READS = ("seq", "case_id", "user_id", "role", "at")
@@ -192,7 +194,7 @@ class _Fold:
                 "applicant_key": state.applicant_key, "description_key": description_key(state.description),
                 "first_seq": event.seq, "profile": None, "outcome": None, "departments": [], "reasons": None,
                 "legal_basis": None, "decided_by": None, "decided_at": None, "answer_due": None,
-                "overdue": False,
+                "overdue": False, "payer_key": state.payer_key, "first_received_on": state.received_on,
             }  # fmt: skip
             self.states[state.case_id] = state
             self._trail(event)

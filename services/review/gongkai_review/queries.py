@@ -89,3 +89,18 @@ async def answered_repeats(pool: asyncpg.Pool, state: CaseState) -> list[str]:
         state.case_id,
     )
     return [r["case_id"] for r in rows]
+
+
+async def month_ordinal(pool: asyncpg.Pool, case_id: str) -> int | None:
+    """The case's number among the same applicant's applications (``payer_key``) received in its
+    calendar month, by original receipt date and then log order (国办函〔2020〕109号). Every
+    application counts, whatever became of it. None for no such case."""
+    return await pool.fetchval(
+        "SELECT count(*) FROM cases me JOIN cases c ON md5(c.payer_key)=md5(me.payer_key)"
+        " AND c.payer_key=me.payer_key"
+        " AND c.first_received_on >= date_trunc('month', me.first_received_on)::date"
+        " AND c.first_received_on < (date_trunc('month', me.first_received_on) + interval '1 month')::date"
+        " AND (c.first_received_on, c.first_seq) <= (me.first_received_on, me.first_seq)"
+        " WHERE me.case_id=$1 GROUP BY me.case_id",
+        case_id,
+    )

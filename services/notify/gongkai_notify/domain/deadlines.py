@@ -19,6 +19,12 @@ day by day. The law's periods are in ``rules.py``; here, how a case's events mov
 - **department_feedback**: per department, ``feedback_days`` of the assignment or the
   profile's ``department_feedback_days`` (none in the national profile).
 - **consultation_reply**: per consultation, the party's ``reply_days`` (15) from ``started_on``.
+- **fees** (国办函〔2020〕109号): from a ``fee-notice-issued``'s ``notified_on`` to the
+  ``fee-paid``'s ``paid_on`` (both included) the answer is not counted (open until paid: paused);
+  **fee_payment**: the applicant pays within ``fee_payment_days`` (20) working days of
+  ``delivered_on``, the day the notice reached them (met by ``fee-paid``).
+- **excessive requests** (第三十五条): ``excessive-reasons-assessed`` with ``answer_by`` (reasons
+  reasonable, a later answer date told to the applicant): that date is the answer's due date.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from .rules import (
     consultation_reply_due,
     correction_period_due,
     department_feedback_due,
+    fee_payment_due,
 )
 
 # the events of a case the clock folds
@@ -56,6 +63,9 @@ CLOCK_EVENTS = frozenset(
         "application-abandoned",
         "application-withdrawn",
         "case-archived",
+        "fee-notice-issued",
+        "fee-paid",
+        "excessive-reasons-assessed",
     }
 )
 CLOSING = {"answer-sent": "met", "application-abandoned": "closed", "application-withdrawn": "closed",
@@ -220,6 +230,8 @@ def compute_case(
     departments: dict[str, dict[str, Any]] = {}
     closed: Cause | None = None
     last: Cause | None = None
+    fee: dict[str, Any] | None = None  # the fee notice: notified_on, delivered_on, cause, paid_on, paid_by
+    answer_by: tuple[date, Cause] | None = None
     for e in events:
         c = Cause(e.id, e.name)
         d = e.data
@@ -251,6 +263,14 @@ def compute_case(
                 k.replied_on, k.replied_by = date.fromisoformat(d["replied_on"]), c
         elif e.name == "extension-approved":
             extensions.append((c, int(d["working_days"])))
+        elif e.name == "fee-notice-issued":
+            fee = {"notified_on": date.fromisoformat(d["notified_on"]),
+                   "delivered_on": date.fromisoformat(d["delivered_on"]), "cause": c, "paid_on": None,
+                   "paid_by": None}  # fmt: skip
+        elif e.name == "fee-paid" and fee is not None:
+            fee["paid_on"], fee["paid_by"] = date.fromisoformat(d["paid_on"]), c
+        elif e.name == "excessive-reasons-assessed" and d.get("answer_by"):
+            answer_by = (date.fromisoformat(d["answer_by"]), c)
         elif e.name in CLOSING and closed is None:
             closed = c
     if received is None or last is None:
@@ -287,8 +307,13 @@ def compute_case(
         Pause(k.started_on, k.replied_on, k.cause.id, k.cause.type, k.replied_by.id if k.replied_by else None)
         for k in consultations.values()
     )
+    if fee is not None:  # 109号: from the notice to the payment, not counted
+        paid_by = fee["paid_by"].id if fee["paid_by"] else None
+        pauses += (Pause(fee["notified_on"], fee["paid_on"], fee["cause"].id, fee["cause"].type, paid_by),)
     ext = sum(n for _, n in extensions)
     due = answer_due(start, p, calendar, pauses=pauses, extension_days=ext)
+    if answer_by is not None and due.due is not None:  # 第三十五条: the later date told to the applicant
+        due = replace(due, due=max(due.due, answer_by[0]))
     status_cause, since = None, None
     if closed_status:
         status, status_cause = closed_status, closed
@@ -329,6 +354,12 @@ def compute_case(
         out.append(
             make("department_feedback", dept, a["on"], days, due, status, True, a["met"] or a["cause"])
         )
+
+    if fee is not None:
+        due = fee_payment_due(fee["delivered_on"], p, calendar)
+        status = MET if fee["paid_by"] else (closed_status or RUNNING)
+        out.append(make("fee_payment", None, fee["delivered_on"], p.fee_payment_days, due, status, True,
+                        fee["paid_by"] or fee["cause"]))  # fmt: skip
 
     for k in consultations.values():
         due = consultation_reply_due(k.started_on, k.reply_days, p, calendar)

@@ -9,6 +9,8 @@ it refuses with ``reject(message)``; it does no I/O (import-linter keeps it so).
 - ``sign_off``: 审核签发 by someone other than the drafter, or 退回 (office procedure, Art. 17)
 - ``extension``: 延期答复 (Art. 33)
 - ``answer``: 答复 and the remedies it names (Art. 36, 37, 51)
+- ``fees``: 收费通知、缴费、逾期未缴费 (国办函〔2020〕109号, Art. 42)
+- ``excessive``: 说明理由 of excessive requests, 不予处理 or a later answer date (Art. 35)
 - ``closing``: 撤回、归档 (office practice)
 - ``common``: what every rule uses: Context, Input, reject, the profile, working days
 
@@ -21,13 +23,16 @@ from .closing import Archive, Withdraw
 from .common import CaseNotFound, Context, Input, reject
 from .consultation import Override, RecordReply, StartConsultation
 from .decision import Draft, PartWithheld, ReviewConfidentiality
+from .excessive import AskReasons, AssessReasons
 from .extension import Extend
+from .fees import AbandonUnpaid, IssueFeeNotice, RecordPayment
 from .registration import Assign, GiveFeedback, Register
 from .sign_off import RejectDraft, SignOff
 
 __all__ = [
-    "Abandon", "Archive", "Assign", "CaseNotFound", "Context", "Draft", "Extend", "GiveFeedback",
-    "Input", "Override", "PartWithheld", "ReceiveClarification", "RecordReply", "Register",
-    "RejectDraft", "RequestClarification", "ReviewConfidentiality", "SendAnswer", "SignOff",
-    "StartConsultation", "Withdraw", "reject",
+    "Abandon", "AbandonUnpaid", "Archive", "AskReasons", "AssessReasons", "Assign", "CaseNotFound",
+    "Context", "Draft", "Extend", "GiveFeedback", "Input", "IssueFeeNotice", "Override", "PartWithheld",
+    "ReceiveClarification", "RecordPayment", "RecordReply", "Register", "RejectDraft",
+    "RequestClarification", "ReviewConfidentiality", "SendAnswer", "SignOff", "StartConsultation",
+    "Withdraw", "reject",
 ]  # fmt: skip

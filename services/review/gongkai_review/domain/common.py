@@ -56,6 +56,8 @@ class Context:
     office: Office = field(default_factory=Office)  # the sender, and this letter's number (issue 9)
     reconsideration_body: str = "本级人民政府"
     repeats: list[str] = field(default_factory=list)
+    # the case's number among the same applicant's applications of its calendar month (109号)
+    month_ordinal: int | None = None
 
 
 def reject(message: str) -> CommandRejected:
