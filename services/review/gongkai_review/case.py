@@ -85,6 +85,9 @@ class CaseState(BaseModel):
     outcome_code: str | None = None
     extension_days: int = 0
     answered_on: date | None = None
+    # issue 9: the applicant's identity proof (a FileRef, encrypted) and the documents to disclose
+    identity_proof: dict | None = None
+    documents: list[dict] = []
 
     @property
     def open_consultations(self) -> list[Consultation]:
@@ -110,6 +113,7 @@ def opened(env: Envelope) -> CaseState:
         applicant_key=f"{a['name'].strip()}|{(a.get('id_number') or '').strip().upper()}",
         description=d["description"],
         received_on=date.fromisoformat(d["received_on"]),
+        identity_proof=d.get("identity_proof"),
     )
 
 
@@ -203,6 +207,8 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
         u = {"status": "withdrawn"}
     elif name == "case-archived":
         u = {"status": "archived"}
+    elif name == "document-attached":
+        u = {"documents": [*state.documents, {**d["document"], "title": d["title"]}]}
     return state.model_copy(update=u) if u else state
 
 

@@ -21,12 +21,14 @@ from .closing import Archive, Withdraw
 from .common import CaseNotFound, Context, Input, reject
 from .consultation import Override, RecordReply, StartConsultation
 from .decision import Draft, PartWithheld, ReviewConfidentiality
+from .documents import AttachDocument
 from .extension import Extend
 from .registration import Assign, GiveFeedback, Register
 from .sign_off import RejectDraft, SignOff
 
 __all__ = [
-    "Abandon", "Archive", "Assign", "CaseNotFound", "Context", "Draft", "Extend", "GiveFeedback",
+    "Abandon", "Archive", "AttachDocument", "Assign", "CaseNotFound", "Context", "Draft", "Extend",
+    "GiveFeedback",
     "Input", "Override", "PartWithheld", "ReceiveClarification", "RecordReply", "Register",
     "RejectDraft", "RequestClarification", "ReviewConfidentiality", "SendAnswer", "SignOff",
     "StartConsultation", "Withdraw", "reject",
