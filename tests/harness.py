@@ -26,6 +26,7 @@ from tests.servers import NatsServer, service_dsn
 
 SECRET = "test-secret-" + "x" * 40
 TRACKING_SECRET = "test-tracking-" + "y" * 40
+FILES_KEY = "dGVzdC1maWxlcy1rZXktMzItYnl0ZXMtbG9uZy4uLi4="  # 32 bytes, base64
 HANDLERS_DEPARTMENT = "办公室"  # the department of a handler a test names
 STAFF_TOKENS: dict[str, tuple[str, Role]] = {}  # token -> (the staff member's name, the role asked)
 
@@ -114,6 +115,7 @@ class System:
             "database_url": service_dsn(self.database_url, service),  # its own role, not the superuser
             "auth_secret": SECRET,
             **({"tracking_secret": TRACKING_SECRET} if service == "intake" else {}),
+            **({"files_key": FILES_KEY} if service in ("intake", "review") else {}),
         }
         return cls(**{**values, **self.extra.get(service, {}), **overrides})
 

@@ -95,3 +95,9 @@ class Installation:
 
     def tracking_secret(self) -> str:
         return self.secret("tracking.secret", lambda: secrets.token_urlsafe(48))
+
+    def files_key(self) -> str:
+        """The master key of personal files (GONGKAI_FILES_KEY, files.py): 32 random bytes."""
+        from gongkai_shared.files import new_master_key
+
+        return self.secret("files.key", new_master_key)

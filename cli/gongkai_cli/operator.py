@@ -15,6 +15,7 @@ from nats.js.errors import NotFoundError
 from gongkai_shared.access import ADMIN, PUBLIC_SUBJECTS, agency_durable
 from gongkai_shared.checkpoint import Signer
 from gongkai_shared.eventstore import EventStore, connect
+from gongkai_shared.files import ensure_bucket
 from gongkai_shared.trust import TRUST, EventSigner, provision
 
 log = structlog.get_logger(__name__)
@@ -57,6 +58,7 @@ async def setup(
 ) -> list[str]:
     """Stream, signing keys, agencies' consumers: everything the services need before they start."""
     await store.ensure_stream(replicas)
+    await ensure_bucket(store.js, replicas)  # the files' object store, as many replicas
     added = await provision(store, root_vkey, service_vkeys)
     for name in agencies:
         await ensure_agency_consumer(store, name)

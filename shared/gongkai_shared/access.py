@@ -7,6 +7,8 @@ Two accounts (ARCHITECTURE.md §4):
   create, update, seal, purge or delete a stream, delete a message, or touch a consumer it does
   not own. ``admin`` (the operator: creating the stream, registering signing keys, backups) may
   do everything and is never given to a running service; ``auditor`` reads and writes nothing.
+  The files' object store (stream ``OBJ_FILES``, ``files.py``) is open to intake and review
+  only (``FILE_USERS``): put and get, never purge, so no service can delete a file.
 - ``AGENCIES`` holds other agencies. Each agency pulls from its own durable consumer in
   ``GONGKAI``, filtered to the public events, through a per-agency service export; it can read
   nothing else and publish nothing.
@@ -44,6 +46,13 @@ DURABLES: dict[str, tuple[str, ...]] = {
     "publishing": ("publishing-on-review-approved",),
     "notify": (),
 }
+
+# Who uses the files' object store (bucket FILES, stream OBJ_FILES; files.py): intake stores
+# identity proofs and serves an answer's disclosed documents, review reads the proofs and stores
+# the documents. Nobody else: not the other services, not the auditor, not the agencies.
+FILE_USERS = ("intake", "review")
+FILES_STREAM = "OBJ_FILES"
+FILES_SUBJECTS = ("$O.FILES.C.>", "$O.FILES.M.>")  # chunks and metadata
 
 # What other agencies may read: the public events, which carry no personal data.
 PUBLIC_SUBJECTS = ("foi.publishing.*.published",)
@@ -94,8 +103,18 @@ def _own_durable(stream: str, durable: str) -> list[str]:
     ]
 
 
+def _files() -> list[str]:
+    """Put and get objects in the files' bucket: publish chunks and metadata, read them back
+    (an object's get looks its stream up by subject). Never purge, delete or update the stream:
+    an object store delete is a purge, and a replaced object purges its old chunks (files.py
+    never replaces one)."""
+    return [*FILES_SUBJECTS, *_js_read(FILES_STREAM), "$JS.API.STREAM.NAMES"]
+
+
 def service_permissions(service: str, stream: str = "FOI") -> dict[str, Any]:
     allow = [f"foi.{service}.>", *_js_read(stream)]
+    if service in FILE_USERS:
+        allow += _files()
     for durable in DURABLES[service]:
         allow += _own_durable(stream, durable)
     return {"publish": {"allow": allow}, "subscribe": {"allow": [f"{inbox_prefix(service)}.>"]}}

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Str
 from pydantic_core import PydanticCustomError
 
 from .envelope import TYPE_PREFIX, Actor, Envelope, new_id, utcnow
+from .filerefs import FileRef
 from .outcomes import Outcome
 from .profiles import PROFILES
 from .text import LINE, line, paragraph
@@ -229,6 +230,10 @@ class RequestReceived(EventBody):
     purpose: Annotated[str, paragraph(2000)] | None = None
     received_on: Day  # 收到申请之日: the legal receipt date that starts the clock
     entered_at: Instant
+    # 身份证明 (Art. 29): an uploaded proof, encrypted in the object store (files.py), or a
+    # registrar's note that it was seen in person; both absent in events before issue 9
+    identity_proof: FileRef | None = None
+    identity_seen: Text | None = None
 
 
 @event("withdrawal-requested", context="intake")
@@ -441,6 +446,19 @@ class AnswerSent(EventBody):
     report_row: Code
     letter: Letter
     sent_on: Day
+    # the disclosed documents sent with the answer (public, in the object store); absent before
+    # issue 9
+    documents: list[FileRef] | None = Field(default=None, max_length=50)
+
+
+@event("document-attached", context="review")
+class DocumentAttached(EventBody):
+    """A document to be disclosed with the answer (公开的政府信息), stored in the object store
+    and referenced by its hash; sent with the answer that follows."""
+
+    case_id: Id
+    document: FileRef
+    title: Title
 
 
 @event("application-abandoned", context="review")

@@ -5,7 +5,7 @@ The same variables configure the embedded runtime and Kubernetes.
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -60,3 +60,29 @@ def weak_secret(value: str) -> str | None:
     if len(value) < 32:
         return "is shorter than 32 characters"
     return None
+
+
+class FileServiceSettings(ServiceSettings):
+    """A service that stores or reads files (``files.py``): intake and review.
+
+    ``GONGKAI_FILES_KEY`` is the master key that wraps each personal file's data key (32 bytes,
+    URL-safe base64, the same value in both services); it never enters the log."""
+
+    files_key: str = Field(
+        default="", repr=False, validation_alias=AliasChoices("files_key", "GONGKAI_FILES_KEY")
+    )
+    # the largest upload accepted (an identity proof, a disclosed document); the edge allows a
+    # little more on the upload routes only (deploy/local/gongkai_local/routes.py)
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+
+    @field_validator("files_key")
+    @classmethod
+    def _files_key(cls, value: str) -> str:
+        if value:
+            from .files import parse_master_key
+
+            parse_master_key(value)
+        return value
+
+    def secrets_to_check(self) -> dict[str, str]:
+        return {**super().secrets_to_check(), "GONGKAI_FILES_KEY": self.files_key}

@@ -85,6 +85,9 @@ class PersonalDataViewed(EventBody):
     case_id: Annotated[str, line(200, min_length=1)]
     user_id: Annotated[str, line(64, min_length=1)]
     role: Role
+    # what was shown besides the case's details: "identity-proof" (the file, issue 9); absent
+    # for the case's details
+    item: Annotated[str, line(100, min_length=1)] | None = None
 
 
 def reads_aggregate(case_id: str) -> str:

@@ -171,3 +171,37 @@ async def test_an_agency_reads_the_public_events_from_the_first_and_nothing_else
             await sub.fetch(1, timeout=1)
     finally:
         await nc.close()
+
+
+@pytest.mark.parametrize("user", ["publishing", "notify", "auditor"])
+async def test_only_intake_and_review_reach_the_files_object_store(
+    nats_server: NatsServer, user: str
+) -> None:
+    """Issue 9 (Art. 29): identity proofs are personal data; the object store is open to the two
+    services that use it and to nobody else (the operator aside)."""
+    from gongkai_shared.files import OBJECT_STREAM
+
+    nc = await nats_server.connect(user)
+    try:
+        await refused(nc.jetstream().stream_info(OBJECT_STREAM))
+    finally:
+        await nc.close()
+
+
+@pytest.mark.parametrize("user", ["intake", "review"])
+async def test_no_service_can_purge_or_delete_the_files(nats_server: NatsServer, user: str) -> None:
+    """Issue 9: the bucket never loses a file: an object store delete is a purge of its chunks,
+    and the services may neither purge, delete a message, update nor delete the stream."""
+    from gongkai_shared.files import OBJECT_STREAM, FileStore
+
+    nc = await nats_server.connect(user)
+    try:
+        js = nc.jetstream()
+        ref = await FileStore(js).put_public(b"%PDF-1.7\n" + user.encode(), "application/pdf")
+        assert (await js.stream_info(OBJECT_STREAM)).state.messages >= 2  # it can store and read
+        await refused(js.purge_stream(OBJECT_STREAM))
+        await refused(js.delete_msg(OBJECT_STREAM, 1))
+        await refused(js.delete_stream(OBJECT_STREAM))
+        assert await FileStore(js).stored(ref)
+    finally:
+        await nc.close()

@@ -69,6 +69,9 @@ def command_for(name: str, desk: Desk, data: st.DataObject):  # noqa: ANN201
         return d.ReviewConfidentiality(passed=pick(st.booleans()), notes="审查意见")
     if name == "draft":
         return d.Draft(**pick(st.sampled_from(DRAFTS)))
+    if name == "attach_document":  # issue 9: a disclosed document, by its hash
+        ref = {"sha256": "ab" * 32, "size": 100, "media_type": "application/pdf"}
+        return d.AttachDocument(document=ref, title="划片方案")
     if name == "extend":
         return d.Extend(working_days=pick(st.integers(1, 25)), reason="需要协调多个部门")
     if name == "issue_fee_notice":  # 109号: by volume here (per application needs the caseload)

@@ -7,6 +7,7 @@ from argparse import Namespace
 
 from gongkai_shared.access import ADMIN, SERVICES
 from gongkai_shared.checkpoint import CheckpointError, Signer
+from gongkai_shared.files import ensure_bucket
 from gongkai_shared.trust import key_ref
 
 from .. import connections, credentials
@@ -53,6 +54,7 @@ async def stream_create(settings: CliSettings, args: Namespace) -> int:
     try:
         await store.ensure_stream(args.replicas)
         await store.check_stream()
+        await ensure_bucket(store.js, args.replicas)
     finally:
         await store.nc.close()
     print(f"stream {settings.stream}: every event kept, nothing deletes or purges history")

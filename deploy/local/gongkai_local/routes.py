@@ -35,13 +35,18 @@ class Route:
     prefix: str
     service: str
     # bytes a request body may have here; None: the edge's default (GONGKAI_MAX_BODY, 1 MiB).
-    # Larger only where an upload needs it (none today).
+    # Larger only where an upload needs it (UPLOAD_MAX_BODY: an identity proof, a document).
     max_body: int | None = None
 
 
+# an upload (a file of at most GONGKAI_<SVC>_UPLOAD_MAX_BODY, 10 MiB by default) with its form
+UPLOAD_MAX_BODY = 11 * 1024 * 1024
+
 PUBLIC: tuple[Route, ...] = (
+    Route("/api/v1/identity-proofs", "intake", max_body=UPLOAD_MAX_BODY),
+    Route("/apply", "intake", max_body=UPLOAD_MAX_BODY),  # the form, with its identity proof
+    Route("/api/v1/documents", "review", max_body=UPLOAD_MAX_BODY),  # disclosed documents
     Route("/api/v1/applications", "intake"),
-    Route("/apply", "intake"),
     Route("/track", "intake"),
     Route("/api/v1/cases", "review"),
     Route("/api/v1/auth", "review"),  # staff sign-in
@@ -227,7 +232,9 @@ def caddyfile(*, port: int, ops_port: int, backends: dict[str, str], site_dir: P
     ]
     for svc in SERVICES:
         routes = [r for r in PUBLIC if r.service == svc]
-        for limit in sorted({r.max_body or max_body for r in routes}):
+        # larger limits first: Caddy tries named matchers in order, and the upload routes lie
+        # under the ordinary ones (/api/v1/applications/identity-proof)
+        for limit in sorted({r.max_body or max_body for r in routes}, reverse=True):
             prefixes = [r.prefix for r in routes if (r.max_body or max_body) == limit]
             name = f"{svc}" if limit == max_body else f"{svc}_{limit}"
             out += [

@@ -76,6 +76,7 @@ def service_env(svc: str, nats: Nats, pg: Postgres, install: Installation, port:
         f"{p}LOG_LEVEL": "info",
         "GONGKAI_AUTH_SECRET": auth_secret(install),
         "GONGKAI_TRACKING_SECRET": os.environ.get("GONGKAI_TRACKING_SECRET") or install.tracking_secret(),
+        "GONGKAI_FILES_KEY": os.environ.get("GONGKAI_FILES_KEY") or install.files_key(),
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, File, Header, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,7 @@ from gongkai_shared.clock import Clock
 from gongkai_shared.commands import CommandRejected, execute
 from gongkai_shared.envelope import Actor, Envelope
 from gongkai_shared.eventstore import AppendUnresolved, ConcurrencyConflict
+from gongkai_shared.files import BadUpload, FileRef, FileStore, read_upload, store_of
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.text import paragraph
 from gongkai_shared.web import error_body, error_responses, staff
@@ -24,6 +25,7 @@ from .domain import (
     InvalidApplication,
     Registration,
     case_for_key,
+    check_identity_proof,
     code_for_key,
     new_key,
     receive,
@@ -141,6 +143,36 @@ IdempotencyKey = Annotated[
 ]
 
 
+def bad_upload(e: BadUpload) -> JSONResponse:
+    body = error_body(422, "上传文件不符合要求 (invalid upload)", [{"field": e.field, "message": str(e)}])
+    return JSONResponse(body, 422)
+
+
+# uploads have a prefix of their own: the edge gives them a larger body limit (routes.py)
+uploads = APIRouter(prefix="/api/v1/identity-proofs", tags=["applications 申请"])
+
+
+@uploads.post(
+    "",
+    status_code=201,
+    response_model=FileRef,
+    summary="上传身份证明（PDF、JPEG、PNG）",
+    responses=error_responses(400, 413, 422, 429),
+    dependencies=[rate_limited("applications")],
+)
+async def upload_identity_proof(request: Request, file: UploadFile = File(...)) -> FileRef | JSONResponse:
+    """Upload the applicant's proof of identity (Art. 29) before submitting: a PDF, JPEG or PNG
+    of at most ``GONGKAI_INTAKE_UPLOAD_MAX_BYTES`` (10 MiB). It is stored encrypted; the answer
+    is its reference, which the application carries as ``identity_proof``. A bad file is a 422
+    naming ``file`` and nothing is stored."""
+    settings: IntakeSettings = request.app.state.settings
+    try:
+        data, media_type = await read_upload(file, settings.upload_max_bytes, "file")
+    except BadUpload as e:
+        return bad_upload(e)
+    return await store_of(request.app.state).put_personal(data, media_type)
+
+
 @router.post(
     "",
     status_code=201,
@@ -157,7 +189,12 @@ async def apply(
     answer in time) names the key to retry with, also when the request had none."""
     try:
         return await submit(
-            _runtime(request), request.app.state.clock, _secret(request), cmd, idempotency_key
+            _runtime(request),
+            request.app.state.clock,
+            _secret(request),
+            cmd,
+            idempotency_key,
+            files=store_of(request.app.state),
         )
     except InvalidApplication as e:
         return _invalid(e)
@@ -185,7 +222,10 @@ async def register(
     earliest = clock.today() - timedelta(days=request.app.state.runtime.settings.receipt_max_age_days)
     rt, secret = _runtime(request), _secret(request)
     try:
-        return await submit(rt, clock, secret, cmd, idempotency_key, actor=actor, earliest=earliest)
+        files = store_of(request.app.state)
+        return await submit(
+            rt, clock, secret, cmd, idempotency_key, actor=actor, earliest=earliest, files=files
+        )
     except InvalidApplication as e:
         return _invalid(e)
     except Unresolved as e:
@@ -201,6 +241,7 @@ async def submit(
     *,
     actor: Actor = APPLICANT,
     earliest: date | None = None,
+    files: FileStore | None = None,
 ) -> Accepted:
     """Append ``request-received`` for a new case (raises InvalidApplication, HTTPException 409,
     Unresolved).
@@ -212,6 +253,8 @@ async def submit(
     stored?); if it cannot be, Unresolved carries the key, so that no stored application is
     left without a way to its tracking code.
     """
+    if cmd.identity_proof is not None:  # an uploaded proof: stored, and stored as one
+        check_identity_proof(cmd.identity_proof, files is not None and await files.exists(cmd.identity_proof))
     key = idempotency_key or new_key()
     case_id, event_id = case_for_key(key)
     code = code_for_key(secret, key)

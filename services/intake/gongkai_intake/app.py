@@ -29,6 +29,9 @@ ROUTES = (
           domain.Registration, domain.receive),
     Route("POST", f"{APPLICATIONS}/{{tracking_code}}/withdrawal", api.withdraw,
           "whoever holds the tracking code (rate-limited)", api.Withdrawal, domain.request_withdrawal),
+    Route("POST", "/api/v1/identity-proofs", api.upload_identity_proof,
+          "public (rate-limited): an identity proof, stored encrypted (Art. 29)", domain.FileRef,
+          domain.check_identity_proof),
     Route("POST", "/apply", pages.submit_form, "public (rate-limited)", domain.Apply, domain.receive),
     # reads
     Route("GET", f"{APPLICATIONS}/{{tracking_code}}", api.track, "whoever holds the tracking code"),
@@ -44,7 +47,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         service="intake",
         title="Gongkai intake 申请受理",
         settings=settings,
-        routers=[api.router, pages.router],
+        routers=[api.router, api.uploads, pages.router],
         projections=lambda rt: [ApplicationsProjection()],
         clock=clock,
     )

@@ -32,6 +32,7 @@ from gongkai_shared.events import (
     WithdrawalRequested,
     make_event,
 )
+from gongkai_shared.filerefs import FileRef
 from gongkai_shared.text import paragraph
 
 
@@ -47,6 +48,10 @@ class ApplicationFields(BaseModel):
     form: Form
     delivery: Delivery
     purpose: Annotated[str, paragraph(2000)] | None = None
+    identity_proof: FileRef | None = Field(
+        default=None,
+        description="身份证明 (Art. 29): the reference POST /api/v1/identity-proofs returned",
+    )
 
     @model_validator(mode="after")
     def _contact_reachable(self) -> ApplicationFields:
@@ -82,6 +87,20 @@ class Registration(ApplicationFields):
     received_on: Day = Field(
         description="收到申请之日: not in the future, at most a bounded number of days back"
     )
+    identity_seen: Annotated[str, paragraph(2000, min_length=1)] | None = Field(
+        default=None,
+        description="当面申请: the registrar's note that the applicant's identity proof was seen"
+        " (which document, by whom)",
+    )
+
+    @model_validator(mode="after")
+    def _seen_in_person(self) -> Registration:
+        if self.identity_seen is not None and self.channel != "in_person":
+            raise ValueError(
+                "只有当面申请才能记录已当面查验身份证明"
+                " (identity_seen: only for an application made in person)"
+            )
+        return self
 
 
 def new_key() -> str:
@@ -105,6 +124,16 @@ def code_for_key(secret: str, key: str) -> str:
 def tracking_hash(code: str) -> str:
     """What the log and the projection hold of a code (compared case-insensitively)."""
     return sha256_hex(code.strip().upper().encode())
+
+
+def check_identity_proof(ref: FileRef | None, stored: bool) -> None:
+    """An application's identity proof must be one uploaded as such: stored, and encrypted
+    (personal data, Art. 29; files.py)."""
+    if ref is not None and (not ref.encrypted or not stored):
+        raise InvalidApplication(
+            "identity_proof",
+            "身份证明文件不存在，请先上传 (no identity proof with this reference was uploaded)",
+        )
 
 
 class InvalidApplication(ValueError):
@@ -150,6 +179,8 @@ def receive(
         purpose=cmd.purpose,
         received_on=received_on,
         entered_at=now,
+        identity_proof=cmd.identity_proof,
+        identity_seen=cmd.identity_seen if isinstance(cmd, Registration) else None,
     )
     return make_event(body, aggregate_id=case_id, actor=actor, event_id=event_id, time=now)
 
@@ -163,7 +194,13 @@ def same_request(cmd: Apply | Registration, earlier: dict) -> bool:
         then = kind.model_validate({k: earlier[k] for k in kind.model_fields if k in earlier})
     except ValidationError:
         return False
-    return then.model_dump(mode="json") == cmd.model_dump(mode="json")
+    now = cmd.model_dump(mode="json")
+    before = then.model_dump(mode="json")
+    if now.get("identity_proof") and before.get("identity_proof"):
+        # the form uploads its file anew at each submission (a fresh data key, other bytes): a
+        # retried form is the same request if both carry a proof
+        now.pop("identity_proof"), before.pop("identity_proof")
+    return before == now
 
 
 CLOSED = {"answered", "abandoned", "withdrawn"}

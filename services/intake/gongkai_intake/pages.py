@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import ValidationError
 
 from gongkai_shared.events import ApplicantType, Delivery, Form
+from gongkai_shared.files import BadUpload, read_upload, store_of
 
 from . import queries
 from .api import RETRY_AFTER, Unresolved, submit
@@ -45,6 +46,7 @@ LABELS = {
     "applicant.contact.email": "电子邮箱", "applicant.contact.phone": "联系电话",
     "applicant.contact.address": "通信地址", "applicant.contact": "联系方式", "description": "所需信息描述",
     "form": "提供形式", "delivery": "获取方式", "purpose": "用途", "body": "申请",
+    "identity_proof": "身份证明",
 }  # fmt: skip
 
 
@@ -138,10 +140,22 @@ async def submit_form(request: Request) -> HTMLResponse:
     }  # fmt: skip
     token = token or new_key()  # a form from before tokens, or a script: a key of its own
     settings: IntakeSettings = request.app.state.settings
+    upload = form.get("identity_proof")
+    files = store_of(request.app.state)
     try:
         cmd = Apply.model_validate(body)
+        if upload is not None and not isinstance(upload, str) and upload.filename:
+            # checked before anything is stored; stored only once the rest of the form is valid
+            data, media_type = await read_upload(upload, settings.upload_max_bytes, "identity_proof")
+            ref = await files.put_personal(data, media_type)
+            cmd = cmd.model_copy(update={"identity_proof": ref})
         accepted = await submit(
-            request.app.state.runtime, request.app.state.clock, settings.tracking_secret, cmd, token
+            request.app.state.runtime,
+            request.app.state.clock,
+            settings.tracking_secret,
+            cmd,
+            token,
+            files=files,
         )
     except ValidationError as e:
         errors = [
@@ -149,7 +163,7 @@ async def submit_form(request: Request) -> HTMLResponse:
             for err in e.errors()
         ]
         return _form_page(values, errors, 422, token)
-    except InvalidApplication as e:
+    except (InvalidApplication, BadUpload) as e:
         return _form_page(values, [{"field": e.field, "message": str(e)}], 422, token)
     except Unresolved as e:  # the same token again is the same case, stored or not
         page = _form_page(values, [], 503, e.key, UNRESOLVED)

@@ -3,12 +3,12 @@
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from gongkai_shared.settings import ServiceSettings
+from gongkai_shared.settings import FileServiceSettings
 
 from .ratelimit import Rate, networks
 
 
-class IntakeSettings(ServiceSettings):
+class IntakeSettings(FileServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GONGKAI_INTAKE_", extra="ignore", populate_by_name=True)
     http_port: int = 8001
     # derives the tracking code of a retried submission; a key of its own, not the staff-token key

@@ -8,12 +8,14 @@ from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from gongkai_shared.auth import Role
 from gongkai_shared.commands import CommandRejected, execute
 from gongkai_shared.envelope import Actor, Envelope, new_id
 from gongkai_shared.events import Letter, make_event
+from gongkai_shared.files import store_of
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.text import line
 from gongkai_shared.web import error_responses, staff
@@ -22,6 +24,7 @@ from . import numbering, queries
 from .case import STATES, CaseState
 from .commands import COMMANDS, Command, decide
 from .domain import CaseNotFound, Context, Input, IssueFeeNotice, Register
+from .domain.documents import AttachDocument
 from .letters import UNNUMBERED
 from .scope import check_department, handler_department, masked, record_read
 
@@ -147,6 +150,14 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
         state, ctx = loaded
         return make_event(decide(state, cmd, ctx), aggregate_id=case_id, actor=actor, time=ctx.now)
 
+    refs = [cmd.document] if isinstance(cmd, AttachDocument) else []  # issue 9: files exist first
+    files = store_of(request.app.state) if refs else None
+    for ref in refs:
+        if files is None or not await files.exists(ref):
+            raise RequestValidationError(
+                [{"loc": ("body", "document"), "msg": "文件不存在，请先上传 (no such uploaded file)",
+                  "type": "file_missing"}]
+            )  # fmt: skip
     try:
         stored = await execute(rt, case_id, load, decide_event)
     except CaseNotFound:

@@ -103,6 +103,9 @@ class CaseState(BaseModel):
     fee: Fee | None = None
     excessive: str | None = None  # Art. 35: asked | reasonable | unreasonable
     answer_by: date | None = None  # Art. 35: the later answer date set for reasonable reasons
+    # issue 9: the applicant's identity proof (a FileRef, encrypted) and the documents to disclose
+    identity_proof: dict | None = None
+    documents: list[dict] = []
 
     @property
     def open_consultations(self) -> list[Consultation]:
@@ -145,6 +148,7 @@ def opened(env: Envelope) -> CaseState:
         received_on=date.fromisoformat(d["received_on"]),
         first_received_on=date.fromisoformat(d["received_on"]),
         payer_key=payer_key(a),
+        identity_proof=d.get("identity_proof"),
     )
 
 
@@ -259,6 +263,8 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
         }
     elif name == "case-archived":
         u = {"status": "archived"}
+    elif name == "document-attached":
+        u = {"documents": [*state.documents, {**d["document"], "title": d["title"]}]}
     return state.model_copy(update=u) if u else state
 
 

@@ -55,6 +55,7 @@ from .domain.consultation import (
     start_consultation,
 )
 from .domain.decision import Draft, ReviewConfidentiality, draft, review_confidentiality
+from .domain.documents import AttachDocument, attach_document
 from .domain.excessive import AskReasons, AssessReasons, ask_reasons, assess_reasons
 from .domain.extension import Extend, extend
 from .domain.fees import (
@@ -122,6 +123,10 @@ COMMANDS = (
             allowed_in=("drafted",), leads_to="reviewed", roles=(A,), path="draft/reject"),
     Command("sign_off", "签发", SignOff, sign_off,
             allowed_in=("drafted",), leads_to="signed", roles=(A,), path="sign-off"),
+    # documents: 附送公开的政府信息 (Art. 36, 40), before the draft is signed
+    Command("attach_document", "附送公开文件", AttachDocument, attach_document,
+            allowed_in=("registered", "assigned", "searched", "reviewed"), leads_to="=", roles=(H, V),
+            path="documents"),
     # extension: 延期答复 (Art. 33)
     Command("extend", "延期答复", Extend, extend,
             allowed_in=UNSIGNED, leads_to="=", roles=(A,), path="extension"),

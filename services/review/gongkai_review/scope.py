@@ -56,10 +56,11 @@ def masked(case: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def record_read(rt: Runtime, actor: Actor, case_id: str) -> int:
-    """Append ``personal-data-viewed`` (no record, no data); returns its sequence."""
+async def record_read(rt: Runtime, actor: Actor, case_id: str, *, item: str | None = None) -> int:
+    """Append ``personal-data-viewed`` (no record, no data); returns its sequence. ``item``: what
+    was shown besides the case's details (``identity-proof``)."""
     aggregate = reads_aggregate(case_id)
-    body = PersonalDataViewed(case_id=case_id, user_id=actor.id, role=Role(actor.role))
+    body = PersonalDataViewed(case_id=case_id, user_id=actor.id, role=Role(actor.role), item=item)
 
     async def attempt() -> int:
         last = await rt.store.last_event(aggregate)

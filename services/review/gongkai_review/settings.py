@@ -3,13 +3,13 @@
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from gongkai_shared.settings import ServiceSettings
+from gongkai_shared.settings import FileServiceSettings
 
 from .letters import Office
 from .numbering import FORMATS, check_formats
 
 
-class ReviewSettings(ServiceSettings):
+class ReviewSettings(FileServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GONGKAI_REVIEW_", extra="ignore", populate_by_name=True)
     http_port: int = 8002
     profile: str = "national-2019"  # the rule profile new cases run under (name or name@version)

@@ -23,6 +23,7 @@ from .closing import Archive, Withdraw
 from .common import CaseNotFound, Context, Input, reject
 from .consultation import Override, RecordReply, StartConsultation
 from .decision import Draft, PartWithheld, ReviewConfidentiality
+from .documents import AttachDocument
 from .excessive import AskReasons, AssessReasons
 from .extension import Extend
 from .fees import AbandonUnpaid, IssueFeeNotice, RecordPayment
@@ -30,9 +31,9 @@ from .registration import Assign, GiveFeedback, Register
 from .sign_off import RejectDraft, SignOff
 
 __all__ = [
-    "Abandon", "AbandonUnpaid", "Archive", "AskReasons", "AssessReasons", "Assign", "CaseNotFound",
-    "Context", "Draft", "Extend", "GiveFeedback", "Input", "IssueFeeNotice", "Override", "PartWithheld",
-    "ReceiveClarification", "RecordPayment", "RecordReply", "Register", "RejectDraft",
-    "RequestClarification", "ReviewConfidentiality", "SendAnswer", "SignOff", "StartConsultation",
-    "Withdraw", "reject",
+    "Abandon", "AbandonUnpaid", "Archive", "AskReasons", "AssessReasons", "Assign",
+    "AttachDocument", "CaseNotFound", "Context", "Draft", "Extend", "GiveFeedback", "Input",
+    "IssueFeeNotice", "Override", "PartWithheld", "ReceiveClarification", "RecordPayment",
+    "RecordReply", "Register", "RejectDraft", "RequestClarification", "ReviewConfidentiality",
+    "SendAnswer", "SignOff", "StartConsultation", "Withdraw", "reject",
 ]  # fmt: skip

@@ -16,6 +16,7 @@ Sending the answer stops the clock (notify).
 from __future__ import annotations
 
 from gongkai_shared.events import AnswerSent
+from gongkai_shared.filerefs import FileRef
 from gongkai_shared.outcomes import BY_CODE, Outcome
 
 from .. import letters
@@ -46,4 +47,9 @@ def send_answer(s: CaseState, c: SendAnswer, ctx: Context) -> AnswerSent:
         report_row=BY_CODE[d.outcome_code].report_row,
         letter=letter,
         sent_on=ctx.today,
+        documents=[FileRef.model_validate(_ref(d)) for d in s.documents] or None,  # issue 9
     )
+
+
+def _ref(document: dict) -> dict:
+    return {k: v for k, v in document.items() if k != "title"}
