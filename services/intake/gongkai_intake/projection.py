@@ -35,6 +35,17 @@ VISIBLE: dict[str, tuple[str | None, Detail]] = {
     "application-withdrawn": ("withdrawn", lambda d: {}),
     "withdrawal-requested": (None, lambda d: {"reason": d["reason"]}),
     "deadline-breached": (None, lambda d: {"due_on": d["due_on"]}),
+    # a request to correct a record the answer provided (Art. 41), and its answer letter
+    "record-correction-requested": (None, lambda d: {"correction_id": d["correction_id"]}),
+    "record-corrected": (None, lambda d: {"correction_id": d["correction_id"], "letter": d["letter"]}),
+    "record-correction-refused": (
+        None,
+        lambda d: {"correction_id": d["correction_id"], "letter": d["letter"]},
+    ),
+    "record-correction-referred": (
+        None,
+        lambda d: {"correction_id": d["correction_id"], "letter": d["letter"]},
+    ),
     # the skeleton's decisions without sign-off were the answer
     "review-approved": (None, lambda d: {"outcome": d["outcome"]}),
     "decision-recorded": (None, lambda d: {"outcome": d["outcome"]}),

@@ -41,6 +41,9 @@ LETTER_EVENTS = {
     "answer-sent": "applicant",
     "consultation-started": "party",
     "public-interest-override": "party",
+    "record-corrected": "applicant",  # Art. 41: the answers to a request to correct a record
+    "record-correction-refused": "applicant",
+    "record-correction-referred": "applicant",
 }
 
 

@@ -11,6 +11,7 @@ from gongkai_shared.reactions import run_reactions
 from gongkai_shared.runtime import Runtime
 
 from .api import router
+from .appeals_api import router as appeals_router
 from .oidc import pages as oidc_pages
 from .projection import CasesProjection
 from .settings import ReviewSettings
@@ -31,7 +32,7 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
         service="review",
         title="Gongkai review 依申请公开办理",
         settings=settings,
-        routers=[router, staff_router, staff_pages, oidc_pages],
+        routers=[router, appeals_router, staff_router, staff_pages, oidc_pages],
         projections=lambda rt: [CasesProjection()],
         clock=clock,
         on_start=start_reactions,

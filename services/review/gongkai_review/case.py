@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict
 from gongkai_shared.envelope import Envelope
 from gongkai_shared.events import WithheldPart
 
+from .case_records import RECORD_EVENTS, Appeal, Correction, Provision, record_update
+
 OPEN = (
     "received", "registered", "assigned", "searched", "clarifying", "consulting", "reviewed",
     "drafted", "signed",
@@ -85,6 +87,11 @@ class CaseState(BaseModel):
     outcome_code: str | None = None
     extension_days: int = 0
     answered_on: date | None = None
+    # Art. 40, 41 and appeals (case_records.py): they never move the status
+    requested_form: str | None = None  # the form the applicant asked for (intake's ``form``)
+    provision: Provision | None = None
+    corrections: dict[str, Correction] = {}
+    appeals: dict[str, Appeal] = {}
 
     @property
     def open_consultations(self) -> list[Consultation]:
@@ -110,6 +117,7 @@ def opened(env: Envelope) -> CaseState:
         applicant_key=f"{a['name'].strip()}|{(a.get('id_number') or '').strip().upper()}",
         description=d["description"],
         received_on=date.fromisoformat(d["received_on"]),
+        requested_form=d.get("form"),
     )
 
 
@@ -124,6 +132,8 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
         return opened(env)
     if state is None:
         return None
+    if name in RECORD_EVENTS:  # form of provision, corrections, appeals: case_records.py
+        return state.model_copy(update=record_update(state, env))
     day = env.time.date()
     u: dict = {}
     if name == "case-registered":

@@ -28,6 +28,7 @@ TITLES = {
     "extension": "政府信息公开申请延期答复告知书",
     "consultation": "政府信息公开征求意见书",
     "override_notice": "政府信息公开第三方告知书",
+    "correction": "政府信息更正申请答复告知书",  # Art. 41 (domain/corrections.py)
 }
 
 
@@ -47,6 +48,7 @@ def answer_letter(
     office: str,
     reconsideration_body: str,
     today: date,
+    provision: dict | None = None,  # Art. 40: the form (domain/provision.py)
 ) -> Letter:
     outcome = Outcome(draft.outcome)
     r = BY_CODE[draft.outcome_code]
@@ -76,4 +78,5 @@ def answer_letter(
         note=draft.note,
         reconsideration_first=outcome != Outcome.disclose,
         reconsideration_body=reconsideration_body,
+        provision=provision,
     )
