@@ -105,7 +105,7 @@ def provision_for_answer(s: CaseState, d: Draft, ctx: Context) -> dict | None:
     return {
         "form": p.form,
         "label": FORM_LABELS[p.form],
-        "reason": p.reason,
+        "reason": p.reason if p.form != s.requested_form else None,  # why not the form asked for
         "inspection_date": f"{at.year}年{at.month}月{at.day}日" if at else None,
         "inspection_time": at.strftime("%H:%M") if at else None,
         "inspection_place": p.inspection_place,
