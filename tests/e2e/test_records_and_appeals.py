@@ -54,8 +54,12 @@ async def test_a_refused_case_reconsidered_corrected_then_sued_after_reconsidera
 
     # a lawsuit "after reconsideration" while it is open and within its 60 days: refused
     clock.set(datetime(2026, 5, 11, 2, 0, tzinfo=UTC))
-    early = {"kind": "lawsuit_after_reconsideration", "body": "市中级人民法院", "filed_on": "2026-05-11",
-             "after": rid}  # fmt: skip
+    early = {
+        "kind": "lawsuit_after_reconsideration",
+        "body": "市中级人民法院",
+        "filed_on": "2026-05-11",
+        "after": rid,
+    }
     await command(system, case_id, "appeals", early, "registrar", expect=409)
     decided = {"appeal_id": rid, "result": "corrected", "decided_on": "2026-05-08", "summary": "责令重新答复"}
     await command(system, case_id, "appeals/result", decided, "reviewer")
@@ -83,11 +87,13 @@ async def test_a_refused_case_reconsidered_corrected_then_sued_after_reconsidera
 
     r = await system.clients["review"].get(f"/api/v1/cases/{case_id}", headers=System.token("auditor"))
     assert r.json()["status"] == "archived"  # the workflow is not reopened
-    r = await system.clients["review"].get("/api/v1/appeals", params={"year": 2026, "result": "lost"},
-                                           headers=System.token("auditor"))  # fmt: skip
+    r = await system.clients["review"].get(
+        "/api/v1/appeals", params={"year": 2026, "result": "lost"}, headers=System.token("auditor")
+    )
     assert r.status_code == 422 and "result" in r.text
-    r = await system.clients["review"].get("/api/v1/appeals", params={"year": 2026},
-                                           headers=System.token("handler"))  # fmt: skip
+    r = await system.clients["review"].get(
+        "/api/v1/appeals", params={"year": 2026}, headers=System.token("handler")
+    )
     assert r.status_code == 403
 
 
@@ -99,8 +105,9 @@ async def test_art_40_inspection_appointment_in_the_letter_and_art_41_correction
     await decide(system, case_id, DISCLOSE)
     await command(system, case_id, "answer", {}, "registrar", expect=409)  # no appointment yet
     bad = {"form": "inspection", "inspection_place": "市教育局政务服务大厅"}
-    r = await system.clients["review"].post(f"/api/v1/cases/{case_id}/provision", json=bad,
-                                            headers=System.token("registrar"))  # fmt: skip
+    r = await system.clients["review"].post(
+        f"/api/v1/cases/{case_id}/provision", json=bad, headers=System.token("registrar")
+    )
     assert r.status_code == 422 and "inspection_at" in r.text
     appointment = {**bad, "inspection_at": "2026-03-10T09:30:00+08:00"}
     await command(system, case_id, "provision", appointment, "registrar")
@@ -113,14 +120,23 @@ async def test_art_40_inspection_appointment_in_the_letter_and_art_41_correction
 
     # Art. 41: the applicant asks to correct a record the answer provided; the agency corrects it
     clock.set(datetime(2026, 3, 12, 2, 0, tzinfo=UTC))
-    ask = {"record": "划片方案附表中本人住址", "inaccuracy": "门牌号应为12号", "evidence": "房产证复印件",
-           "received_on": "2026-03-12"}  # fmt: skip
+    ask = {
+        "record": "划片方案附表中本人住址",
+        "inaccuracy": "门牌号应为12号",
+        "evidence": "房产证复印件",
+        "received_on": "2026-03-12",
+    }
     await command(system, case_id, "corrections", ask, "registrar")
     await system.settle()
     r = await system.clients["review"].get(f"/api/v1/cases/{case_id}", headers=System.token("auditor"))
     [cid] = r.json()["state"]["corrections"]
-    await command(system, case_id, "corrections/corrected", {"correction_id": cid, "correction": "门牌号已更正为12号。"},
-                  "approver")  # fmt: skip
+    await command(
+        system,
+        case_id,
+        "corrections/corrected",
+        {"correction_id": cid, "correction": "门牌号已更正为12号。"},
+        "approver",
+    )
     await system.settle()
     view = (await system.clients["intake"].get(f"/api/v1/applications/{received['tracking_code']}")).json()
     [told] = [h["detail"] for h in view["history"] if h["event"] == "record-corrected"]

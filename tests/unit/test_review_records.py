@@ -59,8 +59,11 @@ def test_art_40_an_inspection_needs_an_appointment_stated_in_the_letter() -> Non
     with pytest.raises(CommandRejected, match="查阅的时间和地点"):
         dk.do(d.SendAnswer(), "丙", "registrar")
     place = "市教育局政务服务大厅3号窗口"
-    dk.do(d.ArrangeProvision(form="inspection", inspection_at=BEIJING_0930_0310, inspection_place=place), "丙",
-          "registrar")  # fmt: skip
+    dk.do(
+        d.ArrangeProvision(form="inspection", inspection_at=BEIJING_0930_0310, inspection_place=place),
+        "丙",
+        "registrar",
+    )
     dk.do(d.SendAnswer(), "丙", "registrar")
     assert f"请于2026年3月10日09:30到{place}查阅" in letter(dk)
 
@@ -78,8 +81,11 @@ def test_art_40_the_appointment_is_on_a_future_working_day() -> None:
     dk = desk("inspection")
     saturday = datetime(2026, 3, 7, 1, 30, tzinfo=UTC)
     with pytest.raises(CommandRejected, match="不是工作日"):
-        dk.do(d.ArrangeProvision(form="inspection", inspection_at=saturday, inspection_place="大厅"), "丙",
-              "registrar")  # fmt: skip
+        dk.do(
+            d.ArrangeProvision(form="inspection", inspection_at=saturday, inspection_place="大厅"),
+            "丙",
+            "registrar",
+        )
     past = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # an hour before "now" (10:00 on 03-02)
     with pytest.raises(CommandRejected, match="晚于当前时间"):
         dk.do(
@@ -91,8 +97,11 @@ def test_art_40_the_appointment_is_on_a_future_working_day() -> None:
 
 def test_art_40_a_passed_appointment_must_be_made_again_before_the_answer() -> None:
     dk = desk("inspection")
-    dk.do(d.ArrangeProvision(form="inspection", inspection_at=BEIJING_0930_0310, inspection_place="大厅"), "丙",
-          "registrar")  # fmt: skip
+    dk.do(
+        d.ArrangeProvision(form="inspection", inspection_at=BEIJING_0930_0310, inspection_place="大厅"),
+        "丙",
+        "registrar",
+    )
     dk.do(DISCLOSE, "甲")
     dk.do(d.SignOff(), "乙", "approver")
     dk.wait(9)  # 2026-03-11: the appointment of 03-10 has passed
@@ -166,8 +175,13 @@ def test_art_41_not_this_agencys_record_is_transferred_or_the_applicant_told() -
     dk.do(d.ReferCorrection(correction_id=cid, agency="市公安局", transferred=True), "乙", "approver")
     assert "已将您的申请转送市公安局处理" in letter(dk)
     dk2, cid2 = asked()
-    dk2.do(d.ReferCorrection(correction_id=cid2, agency="市公安局", agency_contact="010-12345678",
-                             transferred=False), "乙", "approver")  # fmt: skip
+    dk2.do(
+        d.ReferCorrection(
+            correction_id=cid2, agency="市公安局", agency_contact="010-12345678", transferred=False
+        ),
+        "乙",
+        "approver",
+    )
     assert "请您向有权更正的市公安局提出（联系方式：010-12345678）" in letter(dk2)
 
 
@@ -184,8 +198,16 @@ def test_art_41_a_correction_may_be_asked_on_an_archived_case() -> None:
 
 def appeal(dk: Desk, kind: str, filed_on: date, after: str | None = None) -> str:
     dk.now = datetime(filed_on.year, filed_on.month, filed_on.day, 2, tzinfo=UTC)
-    dk.do(d.FileAppeal(kind=kind, body="市人民政府" if kind == "reconsideration" else "市中级人民法院",
-                       filed_on=filed_on, after=after), "丙", "registrar")  # fmt: skip
+    dk.do(
+        d.FileAppeal(
+            kind=kind,
+            body="市人民政府" if kind == "reconsideration" else "市中级人民法院",
+            filed_on=filed_on,
+            after=after,
+        ),
+        "丙",
+        "registrar",
+    )
     return dk.events[-1].data["appeal_id"]
 
 
@@ -243,8 +265,11 @@ def test_an_appeal_has_one_result_decided_after_it_was_filed() -> None:
     rid = appeal(dk, "lawsuit", date(2026, 3, 20))
     dk.now = datetime(2026, 6, 1, 2, tzinfo=UTC)
     with pytest.raises(CommandRejected, match="decided_on"):
-        dk.do(d.RecordAppealResult(appeal_id=rid, result="corrected", decided_on=date(2026, 3, 19)), "丙",
-              "registrar")  # fmt: skip
+        dk.do(
+            d.RecordAppealResult(appeal_id=rid, result="corrected", decided_on=date(2026, 3, 19)),
+            "丙",
+            "registrar",
+        )
     dk.do(
         d.RecordAppealResult(appeal_id=rid, result="corrected", decided_on=date(2026, 5, 29)),
         "丙",
@@ -257,3 +282,17 @@ def test_an_appeal_has_one_result_decided_after_it_was_filed() -> None:
             "丙",
             "registrar",
         )
+
+
+def test_every_letter_review_writes_reaches_its_recipient_and_the_applicants_is_tracked() -> None:
+    """DOMAIN §9: each notice is delivered (notify) and the applicant's show on the tracking page
+    (intake): the correction letters of Art. 41 as much as the others."""
+    from gongkai_intake.projection import VISIBLE
+    from gongkai_notify.notices import LETTER_EVENTS
+    from gongkai_shared.events import REGISTRY
+
+    with_letter = {c.name for c in REGISTRY.values() if c.context == "review" and "letter" in c.model_fields}
+    assert with_letter <= set(LETTER_EVENTS), with_letter - set(LETTER_EVENTS)
+    to_applicant = {n for n in with_letter if LETTER_EVENTS[n] == "applicant"}
+    assert to_applicant <= set(VISIBLE), to_applicant - set(VISIBLE)
+    assert {"record-corrected", "record-correction-refused", "record-correction-referred"} <= to_applicant
