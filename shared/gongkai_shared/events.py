@@ -559,6 +559,117 @@ class ExcessiveReasonsAssessed(EventBody):
     letter: Letter | None = None
 
 
+# --- form of provision, corrections of records, appeals (Art. 40, 41; 行政复议法, 行政诉讼法) ---
+
+
+@event("provision-arranged", context="review")
+class ProvisionArranged(EventBody):
+    """Art. 40: how the information will be provided (提供形式). The applicant's requested form
+    unless it would endanger the carrier or cost too much (``reason``); an inspection (查阅) has
+    an appointment: a time and a place, stated in the answer letter."""
+
+    case_id: Id
+    form: Form
+    requested_form: Form
+    reason: Text | None = None
+    inspection_at: Instant | None = None
+    inspection_place: Annotated[str, line(300, min_length=1)] | None = None
+
+
+class CorrectionOutcome(StrEnum):
+    """How a request to correct a record (Art. 41) was answered."""
+
+    corrected = "corrected"  # 予以更正
+    refused = "refused"  # 不予更正: not shown to be inaccurate
+    referred = "referred"  # 转送或告知有权更正的行政机关
+
+
+@event("record-correction-requested", context="review")
+class RecordCorrectionRequested(EventBody):
+    """Art. 41: the applicant asks the agency to correct a record about themselves that it
+    provided, with evidence that it is inaccurate."""
+
+    case_id: Id
+    correction_id: Id
+    record: Annotated[str, paragraph(2000, min_length=1)]  # which record
+    inaccuracy: Annotated[str, paragraph(2000, min_length=1)]  # what is wrong, the correction asked
+    evidence: Annotated[str, paragraph(2000, min_length=1)]
+    received_on: Day
+
+
+@event("record-corrected", context="review")
+class RecordCorrected(EventBody):
+    """Art. 41: found inaccurate, corrected; the applicant is told."""
+
+    case_id: Id
+    correction_id: Id
+    correction: Text
+    letter: Letter
+
+
+@event("record-correction-refused", context="review")
+class RecordCorrectionRefused(EventBody):
+    """Art. 41: not shown to be inaccurate; the applicant is told why."""
+
+    case_id: Id
+    correction_id: Id
+    reason: Text
+    letter: Letter
+
+
+@event("record-correction-referred", context="review")
+class RecordCorrectionReferred(EventBody):
+    """Art. 41: not this agency's to correct: transferred to the agency with the power
+    (``transferred``) or the applicant told to ask it; either way the applicant is told."""
+
+    case_id: Id
+    correction_id: Id
+    agency: Annotated[str, line(300, min_length=1)]
+    agency_contact: Annotated[str, line(300)] | None = None
+    transferred: bool
+    letter: Letter
+
+
+class AppealKind(StrEnum):
+    """The columns of the annual report's table 四."""
+
+    reconsideration = "reconsideration"  # 行政复议
+    lawsuit = "lawsuit"  # 未经复议直接起诉
+    lawsuit_after_reconsideration = "lawsuit_after_reconsideration"  # 复议后起诉
+
+
+class AppealResult(StrEnum):
+    """A decided appeal's result (table 四); an appeal without one is 尚未审结."""
+
+    upheld = "upheld"  # 结果维持
+    corrected = "corrected"  # 结果纠正
+    other = "other"  # 其他结果
+
+
+@event("appeal-filed", context="review")
+class AppealFiled(EventBody):
+    """Administrative reconsideration or a lawsuit against the answer (or the case's other act),
+    recorded by staff: the body or court, and the date it was filed."""
+
+    case_id: Id
+    appeal_id: Id
+    kind: AppealKind
+    body: Annotated[str, line(300, min_length=1)]  # 复议机关 or 人民法院
+    filed_on: Day
+    after: Id | None = None  # the reconsideration a lawsuit after reconsideration follows
+
+
+@event("appeal-decided", context="review")
+class AppealDecided(EventBody):
+    """The reconsideration decision or the judgment (维持, 纠正, 其他结果)."""
+
+    case_id: Id
+    appeal_id: Id
+    result: AppealResult
+    decided_on: Day
+    summary: Text | None = None
+
+
 # --- publishing --------------------------------------------------------------------------
 
 

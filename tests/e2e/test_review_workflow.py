@@ -218,6 +218,7 @@ async def test_sign_off_rules_and_state_errors(system: System) -> None:
         "sign_off",
         "extend",
         "withdraw",
+        "arrange_provision",
     }
     assert [t["event"] for t in case["trail"]][:2] == ["request-received", "case-registered"]
 

@@ -84,6 +84,33 @@ def command_for(name: str, desk: Desk, data: st.DataObject):  # noqa: ANN201
             later = desk.today + timedelta(40)
             return d.AssessReasons(reasonable=True, assessment="理由合理", answer_by=later)
         return d.AssessReasons(reasonable=False, assessment="理由不合理")
+    if name == "arrange_provision":
+        form = pick(st.sampled_from(["paper", "electronic", "inspection"]))
+        at = desk.now + timedelta(days=pick(st.integers(1, 10))) if form == "inspection" else None
+        reason = pick(st.sampled_from([None, "原件易损"]))
+        place = "本局政务服务大厅" if at else None
+        return d.ArrangeProvision(form=form, reason=reason, inspection_at=at, inspection_place=place)
+    if name == "request_correction":
+        return d.RequestCorrection(
+            record="学籍记录", inaccuracy="出生日期有误", evidence="户口簿", received_on=desk.today
+        )
+    if name in ("correct_record", "refuse_correction", "refer_correction"):
+        cid = pick(st.sampled_from([*s.corrections, "nope"]))
+        if name == "correct_record":
+            return d.CorrectRecord(correction_id=cid, correction="出生日期已更正")
+        if name == "refuse_correction":
+            return d.RefuseCorrection(correction_id=cid, reason="证据不足")
+        return d.ReferCorrection(correction_id=cid, agency="市公安局", transferred=pick(st.booleans()))
+    if name == "file_appeal":
+        kind = pick(st.sampled_from(["reconsideration", "lawsuit", "lawsuit_after_reconsideration"]))
+        after = (
+            pick(st.sampled_from([*s.appeals, "nope"])) if kind == "lawsuit_after_reconsideration" else None
+        )
+        return d.FileAppeal(kind=kind, body="市人民政府", filed_on=desk.today, after=after)
+    if name == "record_appeal_result":
+        aid = pick(st.sampled_from([*s.appeals, "nope"]))
+        result = pick(st.sampled_from(["upheld", "corrected", "other"]))
+        return d.RecordAppealResult(appeal_id=aid, result=result, decided_on=desk.today)
     simple = {
         "abandon_unpaid": d.AbandonUnpaid(),
         "ask_reasons": d.AskReasons(matter="本月已提交50件申请"),
@@ -148,6 +175,17 @@ def test_random_command_sequences_keep_the_rules(data: st.DataObject, profile: s
             assert e.data["outcome"] in (Outcome.disclose, Outcome.partial)
             for part in e.data.get("withheld_parts", []):
                 assert refusal_key(part["part"]) not in refusal_key(e.data["disclosed_content"])
+    # appeals (table 四): one result each; a lawsuit after reconsideration follows one of this case
+    decided = [e.data["appeal_id"] for e in desk.events if e.name == "appeal-decided"]
+    assert len(decided) == len(set(decided))
+    for a in desk.state.appeals.values():
+        if a.kind == "lawsuit_after_reconsideration":
+            assert desk.state.appeals[a.after or ""].kind == "reconsideration"
+    # corrections (Art. 41): only of information the case provided, answered once each
+    answered = [e.data["correction_id"] for e in desk.events if e.name.startswith("record-correct")]
+    assert len(answered) == len(set(answered))
+    if desk.state.corrections:
+        assert (desk.state.outcome_code or "").split(".")[0] in ("disclose", "partial")
     event("answered" if answers else "not answered")
 
 

@@ -35,6 +35,28 @@ VISIBLE: dict[str, tuple[str | None, Detail]] = {
     "application-withdrawn": ("withdrawn", lambda d: {}),
     "withdrawal-requested": (None, lambda d: {"reason": d["reason"]}),
     "deadline-breached": (None, lambda d: {"due_on": d["due_on"]}),
+    # a request to correct a record the answer provided (Art. 41), and its answer letter
+    "record-correction-requested": (None, lambda d: {"correction_id": d["correction_id"]}),
+    "record-corrected": (None, lambda d: {"correction_id": d["correction_id"], "letter": d["letter"]}),
+    "record-correction-refused": (
+        None,
+        lambda d: {"correction_id": d["correction_id"], "letter": d["letter"]},
+    ),
+    "record-correction-referred": (
+        None,
+        lambda d: {"correction_id": d["correction_id"], "letter": d["letter"]},
+    ),
+    # fees (国办函〔2020〕109号) and excessive requests (Art. 35): the applicant's letters
+    "fee-notice-issued": (
+        None,
+        lambda d: {"amount_yuan": d["amount_yuan"], "payment_days": d["payment_days"], "letter": d["letter"]},
+    ),
+    "fee-paid": (None, lambda d: {"amount_yuan": d["amount_yuan"], "paid_on": d["paid_on"]}),
+    "excessive-reasons-requested": (None, lambda d: {"letter": d["letter"]}),
+    "excessive-reasons-assessed": (
+        None,
+        lambda d: {"answer_by": d.get("answer_by"), **({"letter": d["letter"]} if d.get("letter") else {})},
+    ),
     # the skeleton's decisions without sign-off were the answer
     "review-approved": (None, lambda d: {"outcome": d["outcome"]}),
     "decision-recorded": (None, lambda d: {"outcome": d["outcome"]}),

@@ -32,6 +32,14 @@ EVENT_LABELS = {
     "application-abandoned": "视为放弃申请",
     "application-withdrawn": "申请已撤回",
     "withdrawal-requested": "申请人撤回申请",
+    "fee-notice-issued": "收费通知（缴费期间不计入答复期限）",
+    "fee-paid": "已缴纳信息处理费",
+    "excessive-reasons-requested": "请说明申请理由",
+    "excessive-reasons-assessed": "申请理由审查结果",
+    "record-correction-requested": "收到更正申请",
+    "record-corrected": "已更正",
+    "record-correction-refused": "不予更正",
+    "record-correction-referred": "更正申请已转送或告知",
 }
 
 

@@ -44,6 +44,9 @@ LETTER_EVENTS = {
     "fee-notice-issued": "applicant",  # 收费通知书 (109号)
     "excessive-reasons-requested": "applicant",  # 第三十五条
     "excessive-reasons-assessed": "applicant",  # the later answer date (none when not reasonable)
+    "record-corrected": "applicant",  # Art. 41: the answers to a request to correct a record
+    "record-correction-refused": "applicant",
+    "record-correction-referred": "applicant",
 }
 
 

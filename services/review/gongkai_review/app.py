@@ -11,6 +11,7 @@ from gongkai_shared.reactions import run_reactions
 from gongkai_shared.runtime import Runtime
 
 from .api import router
+from .appeals_api import router as appeals_router
 from .files_api import router as files_router
 from .letters_api import router as letters_router
 from .oidc import pages as oidc_pages
@@ -33,7 +34,7 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
         service="review",
         title="Gongkai review 依申请公开办理",
         settings=settings,
-        routers=[router, letters_router, files_router, staff_router, staff_pages, oidc_pages],
+        routers=[router, letters_router, files_router, appeals_router, staff_router, staff_pages, oidc_pages],
         projections=lambda rt: [CasesProjection()],
         clock=clock,
         on_start=start_reactions,

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict
 from gongkai_shared.envelope import Envelope
 from gongkai_shared.events import WithheldPart
 
+from .case_records import RECORD_EVENTS, Appeal, Correction, Provision, record_update
+
 OPEN = (
     "received", "registered", "assigned", "searched", "clarifying", "consulting", "reviewed",
     "drafted", "signed", "fee_due",
@@ -106,6 +108,11 @@ class CaseState(BaseModel):
     # issue 9: the applicant's identity proof (a FileRef, encrypted) and the documents to disclose
     identity_proof: dict | None = None
     documents: list[dict] = []
+    # Art. 40, 41 and appeals (case_records.py): they never move the status
+    requested_form: str | None = None  # the form the applicant asked for (intake's ``form``)
+    provision: Provision | None = None
+    corrections: dict[str, Correction] = {}
+    appeals: dict[str, Appeal] = {}
 
     @property
     def open_consultations(self) -> list[Consultation]:
@@ -149,6 +156,7 @@ def opened(env: Envelope) -> CaseState:
         first_received_on=date.fromisoformat(d["received_on"]),
         payer_key=payer_key(a),
         identity_proof=d.get("identity_proof"),
+        requested_form=d.get("form"),
     )
 
 
@@ -163,6 +171,8 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
         return opened(env)
     if state is None:
         return None
+    if name in RECORD_EVENTS:  # form of provision, corrections, appeals: case_records.py
+        return state.model_copy(update=record_update(state, env))
     day = env.time.date()
     u: dict = {}
     if name == "case-registered":

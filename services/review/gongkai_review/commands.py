@@ -36,6 +36,7 @@ from gongkai_shared.events import EventBody
 
 from .case import OPEN, WORKING, CaseState
 from .domain.answer import SendAnswer, send_answer
+from .domain.appeals import FileAppeal, RecordAppealResult, file_appeal, record_appeal_result
 from .domain.clarification import (
     Abandon,
     ReceiveClarification,
@@ -54,6 +55,16 @@ from .domain.consultation import (
     record_reply,
     start_consultation,
 )
+from .domain.corrections import (
+    CorrectRecord,
+    ReferCorrection,
+    RefuseCorrection,
+    RequestCorrection,
+    correct_record,
+    refer_correction,
+    refuse_correction,
+    request_correction,
+)
 from .domain.decision import Draft, ReviewConfidentiality, draft, review_confidentiality
 from .domain.documents import AttachDocument, attach_document
 from .domain.excessive import AskReasons, AssessReasons, ask_reasons, assess_reasons
@@ -66,6 +77,7 @@ from .domain.fees import (
     issue_fee_notice,
     record_payment,
 )
+from .domain.provision import ArrangeProvision, arrange_provision
 from .domain.registration import Assign, GiveFeedback, Register, assign, give_feedback, register
 from .domain.sign_off import RejectDraft, SignOff, reject_draft, sign_off
 
@@ -88,6 +100,9 @@ class Command(Generic[M]):
 R, H, V, A = Role.registrar, Role.handler, Role.reviewer, Role.approver
 # an extension is approved before the decision is signed
 UNSIGNED = ("registered", "assigned", "searched", "clarifying", "consulting", "reviewed", "drafted")
+# after the answer: corrections (Art. 41) and appeals run without reopening the case
+PROVIDED = ("answered", "archived")
+APPEALABLE = ("answered", "abandoned", "archived")
 
 # not annotated as Command[Any]: so mypy infers each row's model and checks its rule takes it
 # fmt: off
@@ -151,6 +166,23 @@ COMMANDS = (
     Command("archive", "归档", Archive, archive,
             allowed_in=("answered", "abandoned", "withdrawn"), leads_to="archived", roles=(R,),
             path="archive"),
+    # form of provision: 提供形式 (Art. 40), before the answer states it
+    Command("arrange_provision", "确定提供形式（查阅预约）", ArrangeProvision, arrange_provision,
+            allowed_in=("reviewed", "drafted", "signed"), leads_to="=", roles=(R, V), path="provision"),
+    # corrections of records: 更正政府信息记录 (Art. 41)
+    Command("request_correction", "收到更正申请", RequestCorrection, request_correction,
+            allowed_in=PROVIDED, leads_to="=", roles=(R,), path="corrections"),
+    Command("correct_record", "予以更正", CorrectRecord, correct_record,
+            allowed_in=PROVIDED, leads_to="=", roles=(V, A), path="corrections/corrected"),
+    Command("refuse_correction", "不予更正", RefuseCorrection, refuse_correction,
+            allowed_in=PROVIDED, leads_to="=", roles=(V, A), path="corrections/refused"),
+    Command("refer_correction", "转送或告知有权更正的机关", ReferCorrection, refer_correction,
+            allowed_in=PROVIDED, leads_to="=", roles=(V, A), path="corrections/referred"),
+    # appeals: 行政复议、行政诉讼 (table 四)
+    Command("file_appeal", "记录复议或诉讼", FileAppeal, file_appeal,
+            allowed_in=APPEALABLE, leads_to="=", roles=(R, V), path="appeals"),
+    Command("record_appeal_result", "记录复议或诉讼结果", RecordAppealResult, record_appeal_result,
+            allowed_in=APPEALABLE, leads_to="=", roles=(R, V), path="appeals/result"),
 )
 # fmt: on
 

@@ -75,6 +75,7 @@ TITLES = {
     "fee": "政府信息公开信息处理费收费通知书",
     "excessive_reasons": "政府信息公开申请说明理由通知书",
     "excessive_deadline": "政府信息公开延迟答复告知书",
+    "correction": "政府信息更正申请答复告知书",  # Art. 41 (domain/corrections.py)
 }
 
 
@@ -138,6 +139,7 @@ def answer_letter(
     office: Office | str,
     reconsideration_body: str,
     today: date,
+    provision: dict | None = None,  # Art. 40: the form (domain/provision.py)
 ) -> Letter:
     outcome = Outcome(draft.outcome)
     r = BY_CODE[draft.outcome_code]
@@ -167,4 +169,5 @@ def answer_letter(
         note=draft.note,
         reconsideration_first=outcome != Outcome.disclose,
         reconsideration_body=reconsideration_body,
+        provision=provision,
     )

@@ -12,6 +12,7 @@ import asyncpg
 
 from gongkai_shared.eventstore import StoredEvent
 
+from . import appeal_register
 from .case import CaseState, evolve, opened
 
 TRAIL = {"request-received", "deadline-set", "deadline-breached"}
@@ -101,6 +102,8 @@ class CasesProjection:
             await conn.execute("UPDATE cases SET answer_due=$2 WHERE case_id=$1", state.case_id, due)
         elif event.name == "deadline-breached" and env.data.get("kind") == "answer":
             await conn.execute("UPDATE cases SET overdue=true WHERE case_id=$1", state.case_id)
+        elif event.name in appeal_register.APPEAL_EVENTS:  # the office's register of appeals
+            await appeal_register.apply(conn, env, event.seq)
         if event.context == "review" or event.name in TRAIL:
             await self._trail(conn, event)
 
@@ -163,6 +166,8 @@ class _Fold:
         self.changed: set[str] = set()  # already in the table: updated
         self.trail: list[tuple[Any, ...]] = []
         self.reads: list[tuple[Any, ...]] = []
+        self.appeals_filed: list[tuple[Any, ...]] = []
+        self.appeals_decided: list[tuple[Any, ...]] = []
 
     def _trail(self, event: StoredEvent, case_id: str | None = None) -> None:
         env = event.envelope
@@ -232,6 +237,10 @@ class _Fold:
             row["answer_due"] = date.fromisoformat(env.data["due_on"])
         elif name == "deadline-breached" and env.data.get("kind") == "answer":
             row["overdue"] = True
+        elif name == "appeal-filed":
+            self.appeals_filed.append(appeal_register.filed_row(env, event.seq))
+        elif name == "appeal-decided":
+            self.appeals_decided.append(appeal_register.decided_row(env))
         self._touch(env.subject)
         if event.context == "review" or name in TRAIL:
             self._trail(event)
@@ -255,6 +264,7 @@ class _Fold:
             )
         if self.trail:
             await conn.copy_records_to_table("case_trail", records=self.trail, columns=_TRAIL)
+        await appeal_register.write(conn, self.appeals_filed, self.appeals_decided)
         if self.reads:
             await conn.executemany(
                 "INSERT INTO personal_data_reads(seq, case_id, user_id, role, at) VALUES ($1,$2,$3,$4,$5)"

@@ -12,21 +12,27 @@ it refuses with ``reject(message)``; it does no I/O (import-linter keeps it so).
 - ``fees``: 收费通知、缴费、逾期未缴费 (国办函〔2020〕109号, Art. 42)
 - ``excessive``: 说明理由 of excessive requests, 不予处理 or a later answer date (Art. 35)
 - ``closing``: 撤回、归档 (office practice)
+- ``provision``: 提供形式, inspection by appointment (Art. 40)
+- ``corrections``: 更正政府信息记录 (Art. 41)
+- ``appeals``: 行政复议、行政诉讼 on a case (行政复议法, 行政诉讼法; table 四)
 - ``common``: what every rule uses: Context, Input, reject, the profile, working days
 
 Which command runs which rule, in which states, for whom, at which route: ``..commands``.
 """
 
 from .answer import SendAnswer
+from .appeals import FileAppeal, RecordAppealResult
 from .clarification import Abandon, ReceiveClarification, RequestClarification
 from .closing import Archive, Withdraw
 from .common import CaseNotFound, Context, Input, reject
 from .consultation import Override, RecordReply, StartConsultation
+from .corrections import CorrectRecord, ReferCorrection, RefuseCorrection, RequestCorrection
 from .decision import Draft, PartWithheld, ReviewConfidentiality
 from .documents import AttachDocument
 from .excessive import AskReasons, AssessReasons
 from .extension import Extend
 from .fees import AbandonUnpaid, IssueFeeNotice, RecordPayment
+from .provision import ArrangeProvision
 from .registration import Assign, GiveFeedback, Register
 from .sign_off import RejectDraft, SignOff
 
@@ -36,4 +42,8 @@ __all__ = [
     "IssueFeeNotice", "Override", "PartWithheld", "ReceiveClarification", "RecordPayment",
     "RecordReply", "Register", "RejectDraft", "RequestClarification", "ReviewConfidentiality",
     "SendAnswer", "SignOff", "StartConsultation", "Withdraw", "reject",
+]  # fmt: skip
+__all__ += [
+    "ArrangeProvision", "CorrectRecord", "FileAppeal", "RecordAppealResult", "ReferCorrection",
+    "RefuseCorrection", "RequestCorrection",
 ]  # fmt: skip

@@ -22,6 +22,7 @@ from gongkai_shared.outcomes import BY_CODE, Outcome
 from .. import letters
 from ..case import CaseState
 from .common import Context, Input, on_record
+from .provision import provision_for_answer
 
 
 class SendAnswer(Input):
@@ -39,6 +40,7 @@ def send_answer(s: CaseState, c: SendAnswer, ctx: Context) -> AnswerSent:
         office=ctx.office,
         reconsideration_body=ctx.reconsideration_body,
         today=ctx.today,
+        provision=provision_for_answer(s, d, ctx),  # Art. 40
     )
     return AnswerSent(
         case_id=s.case_id,
