@@ -19,7 +19,7 @@ from .answer import SendAnswer
 from .clarification import Abandon, ReceiveClarification, RequestClarification
 from .closing import Archive, Withdraw
 from .common import CaseNotFound, Context, Input, reject
-from .consultation import Override, RecordReply, StartConsultation
+from .consultation import Override, RecordDelivery, RecordReply, StartConsultation
 from .decision import Draft, PartWithheld, ReviewConfidentiality
 from .extension import Extend
 from .registration import Assign, GiveFeedback, Register
@@ -27,7 +27,7 @@ from .sign_off import RejectDraft, SignOff
 
 __all__ = [
     "Abandon", "Archive", "Assign", "CaseNotFound", "Context", "Draft", "Extend", "GiveFeedback",
-    "Input", "Override", "PartWithheld", "ReceiveClarification", "RecordReply", "Register",
+    "Input", "Override", "PartWithheld", "ReceiveClarification", "RecordDelivery", "RecordReply", "Register",
     "RejectDraft", "RequestClarification", "ReviewConfidentiality", "SendAnswer", "SignOff",
     "StartConsultation", "Withdraw", "reject",
 ]  # fmt: skip
