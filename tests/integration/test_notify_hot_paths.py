@@ -217,7 +217,7 @@ async def test_a_calendar_load_recomputes_in_chunks_while_a_deadline_elsewhere_b
 
 
 def _calendars() -> Any:
-    from gongkai_notify.deadline_store import CalendarCache
+    from gongkai_shared.calendar_store import CalendarCache
 
     return CalendarCache()
 

@@ -30,12 +30,13 @@ from datetime import date, datetime
 
 import asyncpg
 
+from gongkai_shared.calendar_store import CalendarCache, store_year
 from gongkai_shared.clock import OFFICE_TZ, Clock
 from gongkai_shared.eventstore import StoredEvent
 from gongkai_shared.profiles import profile
 
 from . import notices
-from .deadline_store import CalendarCache, recompute
+from .deadline_store import recompute
 from .domain.deadlines import CLOSING, Cause, ClockEvent, Deadline, clock_data, folds
 from .outbox import delivery_attempted, write_notice
 from .settings import NotifySettings
@@ -149,19 +150,7 @@ class ClockProjection:
 
     async def _calendar_loaded(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         b = event.body()
-        await conn.execute(
-            "INSERT INTO calendar_years(year, holidays, adjusted, source, revision, seq, event_id)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (year) DO UPDATE SET holidays=EXCLUDED.holidays,"
-            " adjusted=EXCLUDED.adjusted, source=EXCLUDED.source, revision=EXCLUDED.revision,"
-            " seq=EXCLUDED.seq, event_id=EXCLUDED.event_id",
-            b.year,
-            list(b.holidays),
-            list(b.adjusted_working_days),
-            b.source,
-            b.revision,
-            event.seq,
-            event.id,
-        )
+        await store_year(conn, b, event.seq, event.id)
         first, last = date(b.year, 1, 1), date(b.year, 12, 31)
         await conn.execute(_ENQUEUE, event.seq, event.id, first, last)
 

@@ -100,7 +100,7 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
         raise HTTPException(404, "案件不存在 (no such case)")
     rt = _rt(request)
     settings, clock = request.app.state.settings, request.app.state.clock
-    calendar = request.app.state.calendar
+    calendars = request.app.state.calendars
     registering = type(cmd) is Register
     department = handler_department(request, actor)
     if department is not None:  # a handler acts for their own department, on its cases only
@@ -114,6 +114,7 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
         """The case's state with what the decision may know besides it (fresh on each retry)."""
         state, seq = await queries.load_case(rt.pool, case_id)
         repeats = await queries.answered_repeats(rt.pool, state) if registering and state else []
+        calendar = await calendars.get(rt.pool)
         ctx = Context(
             actor=actor,
             now=clock.now(),
