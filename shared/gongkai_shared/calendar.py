@@ -3,8 +3,12 @@
 The national schedule is seeded from the ``chinesecalendar`` package, which knows 2004 to its
 last published year and raises for any later date. Operators load later years (and, if ever
 needed, corrections of a seeded year) from the State Council's notice; a loaded year wins over
-the package. For a year nobody knows yet, days are counted on weekdays only and every result
-is marked **provisional**: it never crashes, and it is recomputed when the year is loaded.
+the package. For a year nobody knows yet, the statutory holidays of 《全国年节及纪念日放假办法》
+(2024 revision) are certain and computed (:func:`statutory_holidays`: 元旦 1-1; 春节 除夕 to 初三 and
+端午, 中秋 from the lunar calendar; 清明 on its solar term; 劳动节 5-1, 5-2; 国庆 10-1 to 10-3); only
+the 调休 swaps (which weekend days become working days, which bridge days are off) wait for the
+notice. Every result touching such a year is marked **provisional**: it never crashes, and it is
+recomputed when the year is loaded.
 
 The version of a calendar names the package version and each loaded year with its revision
 (``chinesecalendar-1.11.0+2027`` or ``...+2027r2`` after a second load of 2027), so every
@@ -22,6 +26,7 @@ from datetime import date, timedelta
 from importlib.metadata import version as pkg_version
 
 import chinese_calendar
+from lunar_python import Lunar
 
 # Longest walk, in calendar days, per working day asked for (plus a margin): a loaded year that
 # made every day a holiday must end in an error, not a loop.
@@ -79,6 +84,38 @@ class LoadedYear:
     revision: int = 1
 
 
+def statutory_holidays(year: int) -> frozenset[date]:
+    """The days off that 《全国年节及纪念日放假办法》 (国务院令第795号, 2024) fixes for every citizen,
+    whatever the year's notice later swaps: 元旦 (1 day), 春节 (农历除夕 to 正月初三, 4 days), 清明
+    (the solar term's day), 劳动节 (5-1, 5-2), 端午 (农历五月初五), 中秋 (农历八月十五), 国庆 (10-1 to
+    10-3): 13 days. Lunar dates and the solar term come from ``lunar-python``."""
+    spring = _solar(Lunar.fromYmd(year, 1, 1))
+    qingming = Lunar.fromYmd(year, 3, 1).getJieQiTable()["清明"]
+    days = {
+        date(year, 1, 1),
+        spring - timedelta(days=1),  # 除夕: the last day of the twelfth month, 29th or 30th
+        spring,
+        spring + timedelta(days=1),
+        spring + timedelta(days=2),
+        date(qingming.getYear(), qingming.getMonth(), qingming.getDay()),
+        date(year, 5, 1),
+        date(year, 5, 2),
+        _solar(Lunar.fromYmd(year, 5, 5)),
+        _solar(Lunar.fromYmd(year, 8, 15)),
+        date(year, 10, 1),
+        date(year, 10, 2),
+        date(year, 10, 3),
+    }
+    # 除夕 of a Spring Festival on 1-1..1-? would fall in the year before; never since 1900, but
+    # a holiday of another year is not this year's
+    return frozenset(d for d in days if d.year == year)
+
+
+def _solar(lunar: Lunar) -> date:
+    s = lunar.getSolar()
+    return date(s.getYear(), s.getMonth(), s.getDay())
+
+
 class WorkingCalendar:
     """The seeded national calendar plus operator-loaded years (holidays, adjusted workdays)."""
 
@@ -90,6 +127,7 @@ class WorkingCalendar:
             y: v if isinstance(v, LoadedYear) else LoadedYear(frozenset(v[0]), frozenset(v[1]))
             for y, v in (loaded or {}).items()
         }
+        self._computed: dict[int, frozenset[date]] = {}
         years = sorted(chinese_calendar.holidays)
         self.seeded_years = range(years[0].year, years[-1].year + 1)
         extra = ",".join(
@@ -117,7 +155,15 @@ class WorkingCalendar:
                 False,
                 "weekend" if weekend and day not in chinese_calendar.holidays else "holiday",
             )
+        if day in self._statutory(day.year):
+            return DayCount(day, False, "holiday", provisional=True)
         return DayCount(day, not weekend, "weekend" if weekend else "working_day", provisional=True)
+
+    def _statutory(self, year: int) -> frozenset[date]:
+        found = self._computed.get(year)
+        if found is None:
+            found = self._computed[year] = statutory_holidays(year)
+        return found
 
     def is_working_day(self, day: date) -> bool:
         return self.classify(day).counted

@@ -383,6 +383,17 @@ class ConsultationReplied(EventBody):
     replied_on: Day
 
 
+@event("notice-delivered", context="review")
+class NoticeDelivered(EventBody):
+    """送达: the day a consulted party received the letter (a registrar enters it from the post's
+    return receipt). The party's period runs from it (Art. 32, 34); it wins over the presumed
+    delivery time and over an e-mail's record."""
+
+    case_id: Id
+    consultation_id: Id
+    delivered_on: Day
+
+
 @event("public-interest-override", context="review")
 class PublicInterestOverride(EventBody):
     """Disclosure over a third party's objection (Art. 32): the party gets a written notice."""

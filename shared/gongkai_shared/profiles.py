@@ -25,6 +25,15 @@ class RuleProfile:
     proactive_publication_days: int  # 主动公开 within this many working days of forming
     count_receipt_day: bool  # whether the day of receipt counts
     fee_payment_days: int
+    # 送达: calendar days after issue at which a notice is presumed received, per channel, until
+    # the delivery record (or a registrar, for post) gives the day (Art. 30, 32, 34 periods run
+    # from receipt). Office practice, not the 条例: e-mail and online the same day, post 3 days.
+    presumed_delivery_days: tuple[tuple[str, int], ...] = (("email", 0), ("webhook", 0), ("post", 3))
+
+    def presumed_delivery(self, channel: str) -> int:
+        """Calendar days from issue to presumed receipt on ``channel`` (unknown channels: post's)."""
+        days = dict(self.presumed_delivery_days)
+        return days.get(channel, days["post"])
 
     @property
     def ref(self) -> str:

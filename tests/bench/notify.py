@@ -31,11 +31,11 @@ import asyncpg
 from asgi_lifespan import LifespanManager
 
 from gongkai_notify.app import create_app
-from gongkai_notify.deadline_store import CalendarCache
 from gongkai_notify.delivery import deliver_once
 from gongkai_notify.dispatcher import dispatch_once
 from gongkai_notify.recompute import recompute_once
 from gongkai_notify.settings import NotifySettings
+from gongkai_shared.calendar_store import CalendarCache
 from gongkai_shared.clock import FakeClock
 from gongkai_shared.envelope import Actor
 from gongkai_shared.events import DecisionRecorded, make_event, subject_for

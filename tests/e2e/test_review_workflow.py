@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -99,7 +101,11 @@ async def test_silent_third_party_under_each_profile(
 
     early = {"consultation_id": cid, "reply": "silent"}
     await command(system, case_id, "consultations/reply", early, "reviewer", expect=409)
-    clock.set(datetime(2026, 3, 25, 2, 0, tzinfo=UTC))  # 17 working days later
+    # Art. 32: 15 working days from receipt of the letter: by post, presumed received 03-05 (the
+    # profile's 3 days), so the period runs 03-06..03-26 and silence is recorded from 03-27
+    clock.set(datetime(2026, 3, 26, 2, 0, tzinfo=UTC))
+    await command(system, case_id, "consultations/reply", early, "reviewer", expect=409)
+    clock.set(datetime(2026, 3, 27, 2, 0, tzinfo=UTC))
     await command(system, case_id, "consultations/reply", early, "reviewer")
     case = await case_view(system, case_id)
     assert case["state"]["consultations"][cid]["effective"] == deemed
@@ -258,6 +264,13 @@ async def test_clarification_restarts_the_answer_clock_and_a_consultation_pauses
             [answer] = [d for d in r.json()["deadlines"] if d["kind"] == "answer"]
             return answer["due_on"]
 
+        async def due_becomes(day: str, timeout: float = 20.0) -> None:
+            """Wait until notify's answer deadline is ``day`` (fails with the last value seen)."""
+            until = asyncio.get_running_loop().time() + timeout
+            while (seen := await answer_due()) != day:
+                assert asyncio.get_running_loop().time() < until, f"answer due {seen}, expected {day}"
+                await asyncio.sleep(0.05)
+
         [first] = await wait_for_event(system, f"foi.notify.{case_id}.>", "deadline-set")
         assert first.envelope.data["due_on"] == "2026-03-30"
         await command(system, case_id, "register", {}, "registrar")
@@ -269,13 +282,15 @@ async def test_clarification_restarts_the_answer_clock_and_a_consultation_pauses
         assert await answer_due() == "2026-04-07"  # 20 working days from 03-09 (清明 04-06 off)
 
         await command(system, case_id, "consultations", THIRD_PARTY, "reviewer")
+        # while the consultation is open the answer shows the day it falls due if the party stays
+        # silent (Art. 33 ¶2): the posted letter is presumed received 03-12, its 15 working days end
+        # 04-02; paused 03-09..04-02, then 04-03 (1), 04-07..04-30 (19), 05-06 (20; 05-01..05 off)
+        await due_becomes("2026-05-06")
         clock.set(datetime(2026, 3, 12, 2, 0, tzinfo=UTC))
         [cid] = (await case_view(system, case_id))["state"]["consultations"]
         reply = {"consultation_id": cid, "reply": "consent"}
         await command(system, case_id, "consultations/reply", reply, "reviewer")
-        await wait_for_count(system, "deadline-set", 3)
-        due = await answer_due()
-        assert due == "2026-04-10"  # 03-10, 03-11, 03-12 (paused) not counted: three working days later
+        await due_becomes("2026-04-10")  # 03-10, 03-11, 03-12 (paused) not counted: three working days later
     finally:
         await system.stop()
 
@@ -288,3 +303,74 @@ async def test_a_command_on_an_id_that_cannot_name_a_case_is_404(system: System,
         f"/api/v1/cases/{case_id}/consultations", json=THIRD_PARTY, headers=System.token("reviewer")
     )
     assert r.status_code == 404, r.text
+
+
+async def test_a_silent_third_party_consulted_by_email_and_a_late_extension(
+    nats_server: NatsServer, database_url: str, clock: FakeClock
+) -> None:
+    """Art. 32, 33 (issue 9): received Monday 2026-03-02; a third party consulted by e-mail on
+    Monday 03-09, which notify delivers that day (its delivery record is the day of receipt, in
+    review and in notify alike). The party's 15 working days: 03-10..03-13 (4), 03-16..03-20 (9),
+    03-23..03-27 (14), 03-30 (15). The answer's 20 working days: 03-03..03-06 (4); 03-09..03-30
+    paused; 03-31 (5), 04-01..04-03 (8), 04-04..04-06 清明, 04-07..04-10 (12), 04-13..04-17 (17),
+    04-20..04-22 (20): due 2026-04-22 while nothing is recorded, and still after a silence
+    recorded late on 04-15. Silence on 03-30 is refused (the party may still reply). On 04-23 the
+    period has passed: an extension is refused."""
+    from tests.integration.test_notify_clock import Mailbox
+
+    box = Mailbox()
+    box.controller.start()
+    notify = {"tick_seconds": 0.1, "smtp_host": "127.0.0.1", "smtp_port": box.controller.port}
+    system = await System(nats_server, database_url, clock=clock, notify=notify).start()
+    try:
+        case_id = (await apply(system))["case_id"]
+
+        async def answer_due() -> str | None:
+            await system.settle()
+            r = await system.clients["notify"].get(
+                "/api/v1/deadlines", params={"case_id": case_id}, headers=System.token("auditor")
+            )
+            [answer] = [d for d in r.json()["deadlines"] if d["kind"] == "answer"]
+            return answer["due_on"]
+
+        async def until(check: Any, what: str, timeout: float = 20.0) -> Any:
+            end = asyncio.get_running_loop().time() + timeout
+            while not (found := await check()):
+                assert asyncio.get_running_loop().time() < end, f"timed out waiting for {what}"
+                await asyncio.sleep(0.05)
+            return found
+
+        await command(system, case_id, "register", {}, "registrar")
+        clock.set(datetime(2026, 3, 9, 2, 0, tzinfo=UTC))  # 10:00 in Beijing
+        party = {"party_kind": "third_party", "party": "legal@bidder.example.cn", "matter": "涉及其投标文件"}
+        await command(system, case_id, "consultations", party, "reviewer")
+        [cid] = (await case_view(system, case_id))["state"]["consultations"]
+
+        async def delivered() -> str | None:
+            await system.settle()
+            return (await case_view(system, case_id))["state"]["consultations"][cid]["delivered_on"]
+
+        assert await until(delivered, "the letter's delivery") == "2026-03-09"
+        assert box.to("legal@bidder.example.cn")
+        await until(lambda: _is(answer_due, "2026-04-22"), "the answer due if silent")
+
+        silent = {"consultation_id": cid, "reply": "silent"}
+        clock.set(datetime(2026, 3, 30, 2, 0, tzinfo=UTC))
+        await command(system, case_id, "consultations/reply", silent, "registrar", expect=409)
+        clock.set(datetime(2026, 4, 15, 2, 0, tzinfo=UTC))
+        await command(system, case_id, "consultations/reply", silent, "registrar")
+        await system.settle()
+        assert await answer_due() == "2026-04-22"
+        assert (await case_view(system, case_id))["state"]["answer_due"] == "2026-04-22"
+
+        clock.set(datetime(2026, 4, 23, 2, 0, tzinfo=UTC))
+        extend = {"working_days": 10, "reason": "需要协调多个部门"}
+        r = await command(system, case_id, "extension", extend, "approver", expect=409)
+        assert "2026-04-22" in r["message"]
+    finally:
+        await system.stop()
+        box.controller.stop()
+
+
+async def _is(f: Any, value: Any) -> bool:
+    return await f() == value

@@ -32,10 +32,11 @@ from hypothesis_jsonschema import from_schema
 from pydantic import ValidationError
 
 from gongkai_intake.projection import ApplicationsProjection
-from gongkai_notify.projection import CalendarCache, ClockProjection
+from gongkai_notify.projection import ClockProjection
 from gongkai_notify.settings import NotifySettings
 from gongkai_publishing.projection import CatalogProjection
 from gongkai_review.projection import CasesProjection
+from gongkai_shared.calendar_store import CalendarCache
 from gongkai_shared.clock import FakeClock
 from gongkai_shared.db import PROJECTION_TABLE, migrate
 from gongkai_shared.envelope import Actor, Envelope

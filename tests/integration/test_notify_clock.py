@@ -269,7 +269,8 @@ async def test_pause_restart_extension_then_one_breach_with_two_replicas(
     nats_server: NatsServer, database_url: str, mailbox: Mailbox
 ) -> None:
     """Rule: the answer deadline is suspended by a request for correction and runs anew from the
-    correction, pauses while a third party is consulted, grows by an extension; each change is
+    correction, pauses while a third party is consulted (showing meanwhile the date it has if the
+    party stays silent, Art. 33 ¶2), grows by an extension; each change is
     recorded; a warning comes before it; once its last day has passed it is breached exactly
     once, though two notify replicas race for it, and the office head is told."""
     clock = FakeClock(beijing(date(2026, 3, 2), 9))
@@ -306,7 +307,9 @@ async def test_pause_restart_extension_then_one_breach_with_two_replicas(
         restarted = CAL.add_working_days(date(2026, 3, 5), 20).due
         await wait_until(lambda: _eq(answer_due, restarted.isoformat()), f"answer due {restarted}")
 
-        # 征求意见 from 03-09 to 03-13: paused, then resumed five working days later
+        # 征求意见 from 03-09 to 03-13: the letter goes by post (presumed received 03-12, the party's
+        # 15 working days end 04-02): at once the answer shows the day it falls due if the party
+        # stays silent (Art. 33 ¶2: the pause ends with the period); the reply on 03-13 ends it then
         started = ConsultationStarted(
             case_id=case,
             consultation_id="k1",
@@ -318,7 +321,9 @@ async def test_pause_restart_extension_then_one_breach_with_two_replicas(
             letter=letter("征求意见", "某公司"),
         )
         start_ev = await append(store, started, case, REVIEWER, beijing(date(2026, 3, 9)))
-        await events_until(store, case, "deadline-suspended", 2)
+        silent = Pause(date(2026, 3, 9), date(2026, 4, 2), start_ev.id, "consultation-started")
+        if_silent = CAL.add_working_days(date(2026, 3, 5), 20, pauses=[silent]).due
+        await wait_until(lambda: _eq(answer_due, if_silent.isoformat()), f"answer due {if_silent}")
         replied = ConsultationReplied(
             case_id=case, consultation_id="k1", reply=Reply.consent, effective=Reply.consent,
             replied_on=date(2026, 3, 13),
@@ -346,6 +351,7 @@ async def test_pause_restart_extension_then_one_breach_with_two_replicas(
         assert dues == [
             CAL.add_working_days(date(2026, 3, 2), 20).due.isoformat(),
             restarted.isoformat(),
+            if_silent.isoformat(),
             resumed.isoformat(),
             final.isoformat(),
         ]
@@ -428,22 +434,31 @@ async def test_loading_2027_recomputes_the_provisional_deadline(
     nats_server: NatsServer, database_url: str, tmp_path: Path
 ) -> None:
     """Rule: a receipt on 2026-12-20 gives a provisional deadline in January 2027 and no error;
-    `gongkai calendar load` appends the year; notify recomputes the open deadline, records the new
-    due date (both are in the case's history) and tells the staff."""
-    clock = FakeClock(beijing(date(2026, 12, 20), 9))
+    it already skips the certain statutory holidays of the 2024 放假办法 (2027-01-01: 01-18, not
+    01-15; 春节 除夕 to 初三, 02-05..02-08: a receipt on 2027-01-25 is due 02-24). `gongkai calendar
+    load` appends the year; notify recomputes the open deadlines, records the new due dates (both
+    are in the case's history) and tells the staff when a date moved (the loaded notice's 02-06..
+    02-14 break and 02-20 调休 move the second one to 02-26: 01-26..02-05 are 9 working days, 02-15..
+    02-19 14, Saturday 02-20 15, 02-22..02-26 20)."""
+    clock = FakeClock(beijing(date(2027, 1, 25), 9))
     hook = Webhook()
     notify = await Replicas(
         nats_server, database_url, clock, webhook_urls=hook.url, staff_email="office@x.cn"
     ).start(1)
-    store, case = notify.store, "case-2027"
+    store, case, spring = notify.store, "case-2027", "case-2027-spring"
     try:
         await receive(store, case, date(2026, 12, 20))
         [first] = await events_until(store, case, "deadline-set", 1)
-        assert first.envelope.data["due_on"] == "2027-01-15" and first.envelope.data["provisional"] is True
+        assert first.envelope.data["due_on"] == "2027-01-18" and first.envelope.data["provisional"] is True
+        await receive(store, spring, date(2027, 1, 25))
+        [first_spring] = await events_until(store, spring, "deadline-set", 1)
+        assert (
+            first_spring.envelope.data["due_on"] == "2027-02-24" and first_spring.envelope.data["provisional"]
+        )
         r = await notify.clients[0].get(
             "/api/v1/calendar/add-working-days", params={"start": "2026-12-20", "days": 20}
         )
-        assert r.json()["provisional"] and r.json()["due"] == "2027-01-15"
+        assert r.json()["provisional"] and r.json()["due"] == "2027-01-18"
 
         spec = tmp_path / "2027.yaml"
         spec.write_text(
@@ -468,8 +483,13 @@ async def test_loading_2027_recomputes_the_provisional_deadline(
 
         sets = await events_until(store, case, "deadline-set", 2)
         assert [(e.envelope.data["due_on"], e.envelope.data["provisional"]) for e in sets] == [
-            ("2027-01-15", True),
+            ("2027-01-18", True),
             ("2027-01-18", False),
+        ]
+        sets_spring = await events_until(store, spring, "deadline-set", 2)
+        assert [(e.envelope.data["due_on"], e.envelope.data["provisional"]) for e in sets_spring] == [
+            ("2027-02-24", True),
+            ("2027-02-26", False),
         ]
         assert sets[1].envelope.data["calendar_version"].endswith("+2027")
         assert (
@@ -487,7 +507,7 @@ async def test_loading_2027_recomputes_the_provisional_deadline(
         recomputed = await wait_until(
             lambda: [b for _, b in hook.hits if b["kind"] == "deadline_recomputed"], "the staff notice"
         )
-        assert "2027-01-15" in recomputed[0]["body"] and "2027-01-18" in recomputed[0]["body"]
+        assert "2027-02-24" in recomputed[0]["body"] and "2027-02-26" in recomputed[0]["body"]
     finally:
         await notify.stack.aclose()
         hook.server.shutdown()

@@ -8,6 +8,7 @@ from gongkai_review.case import CaseState, evolve
 from gongkai_review.commands import decide
 from gongkai_review.domain import Context
 from gongkai_shared.calendar import WorkingCalendar
+from gongkai_shared.clock import OFFICE_TZ
 from gongkai_shared.envelope import Actor, Envelope, new_id
 from gongkai_shared.events import Applicant, Contact, EventBody, RequestReceived, make_event
 
@@ -48,7 +49,7 @@ class Desk:
         return Context(
             actor=Actor(id=who, role=role),
             now=self.now,
-            today=self.now.date(),
+            today=self.now.astimezone(OFFICE_TZ).date(),  # the office's (Beijing) day
             calendar=CALENDAR,
             new_id=new_id(),
             default_profile=self.profile,
@@ -66,4 +67,4 @@ class Desk:
 
     @property
     def today(self) -> date:
-        return self.now.date()
+        return self.now.astimezone(OFFICE_TZ).date()

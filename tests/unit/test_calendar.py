@@ -130,12 +130,15 @@ needs_unseeded_2027 = pytest.mark.skipif(
 
 @needs_unseeded_2027
 def test_a_deadline_running_into_an_unknown_year_is_provisional_and_does_not_raise() -> None:
-    """Rule: 2026-12-20 + 20 runs into 2027, which the package does not know: counted on
-    weekdays only, marked provisional, no exception."""
+    """Rule (放假办法 2024 Art. 2; DOMAIN §4): 2026-12-20 + 20 runs into 2027, which the package
+    does not know: weekdays less the certain statutory holidays, marked provisional, no exception.
+
+    By hand: 12-21..12-25 (Mon-Fri) 5, 12-28..12-31 (Mon-Thu) 9, 2027-01-01 (Fri, 元旦) skipped,
+    01-04..01-08 14, 01-11..01-15 19, 01-18 (Mon) 20. Counting every weekday gave 01-15."""
     result = CAL.add_working_days(date(2026, 12, 20), 20)
     assert result.provisional
-    assert result.due.year == 2027 and result.due.month == 1
-    assert result.due == date(2027, 1, 15)
+    assert result.due == date(2027, 1, 18)
+    assert not any(c.counted for c in result.trace if c.day == date(2027, 1, 1))
     assert all(c.provisional == (c.day.year == 2027) for c in result.trace)
 
 

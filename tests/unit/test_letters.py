@@ -76,7 +76,7 @@ def every_letter() -> dict[str, Letter]:
     )  # fmt: skip
     out["extension"] = letters.render(
         "extension", "张三", office=office("extension"), today=TODAY,
-        received_on="2026-11-02", reason=REASON, working_days=20,
+        received_on="2026-11-02", reason=REASON, working_days=20, new_due_on="2026-12-29",
     )  # fmt: skip
     for kind in ("third_party", "co_producer", "agency"):
         out[f"consultation:{kind}"] = letters.render(

@@ -44,11 +44,12 @@ def test_twenty_working_days_after_receipt_on_2026_02_10_is_2026_03_16() -> None
 
 
 def test_a_receipt_on_2026_12_20_gives_a_provisional_deadline_in_january_2027() -> None:
-    """Rule: a deadline in a year nobody has loaded is counted on weekdays and provisional."""
+    """Rule (放假办法 2024): a deadline in a year nobody has loaded counts weekdays less the
+    certain statutory holidays (2027-01-01 元旦 is off: 01-18, not 01-15) and is provisional."""
     if 2027 in CAL.seeded_years:
         pytest.skip("the chinesecalendar package now knows 2027")
     a = answer([received(date(2026, 12, 20))])
-    assert a.provisional and a.due_on == date(2027, 1, 15)
+    assert a.provisional and a.due_on == date(2027, 1, 18)
     loaded = WorkingCalendar({2027: (frozenset({date(2027, 1, 1)}), frozenset())})
     b = answer([received(date(2026, 12, 20))], loaded)
     assert not b.provisional and b.due_on == date(2027, 1, 18)
@@ -88,14 +89,18 @@ def test_clarification_suspends_then_the_deadline_runs_anew_from_the_correction(
 
 def test_consultation_pauses_and_the_days_carry_their_cause() -> None:
     """Rule: Art. 32, the consulted party's time is not counted: the days from started_on to
-    replied_on do not count, and each is explained by the consultation-started event."""
+    replied_on do not count, and each is explained by the consultation-started event. While it is
+    open the answer already shows the day it falls due if the party stays silent (the pause ends
+    with the party's period: a letter by post presumed received 3 days later, 03-12, and 15
+    working days from then end on 04-02)."""
     start = ev("consultation-started", date(2026, 3, 9), consultation_id="k1", party_kind="third_party",
                party="某公司", matter="m", reply_days=15, started_on=date(2026, 3, 9))  # fmt: skip
     events = [received(date(2026, 3, 2)), start]
     a = answer(events)
-    assert a.status == "paused" and a.due_on is None and a.status_since == date(2026, 3, 9)
+    assert a.status == "running" and a.pauses[0].end == date(2026, 4, 2)
+    assert a.due_on == CAL.add_working_days(date(2026, 3, 2), 20, pauses=a.pauses).due
     reply = next(d for d in compute_case("c1", events, NATIONAL_2019, CAL) if d.kind == "consultation_reply")
-    assert reply.due_on == CAL.add_working_days(date(2026, 3, 9), 15).due
+    assert reply.start_on == date(2026, 3, 12) and reply.due_on == date(2026, 4, 2)
 
     events.append(ev("consultation-replied", date(2026, 3, 13), consultation_id="k1", reply="consent",
                      effective="consent", replied_on=date(2026, 3, 13)))  # fmt: skip

@@ -57,8 +57,10 @@ def command_for(name: str, desk: Desk, data: st.DataObject):  # noqa: ANN201
             party="某公司",
             matter="涉及商业秘密",
         )
-    if name in ("record_reply", "override"):
+    if name in ("record_reply", "override", "record_delivery"):
         cid = pick(st.sampled_from([*s.consultations, "nope"]))
+        if name == "record_delivery":
+            return d.RecordDelivery(consultation_id=cid, delivered_on=desk.today)
         if name == "override":
             return d.Override(consultation_id=cid, reason="公共安全")
         reply = pick(st.sampled_from(["consent", "refuse", "silent"]))

@@ -6,6 +6,8 @@ import json
 
 import asyncpg
 
+from gongkai_shared.clock import OFFICE_TZ
+
 STATUS_LABELS = {
     "received": "已收到",
     "registered": "已登记，办理中",
@@ -64,7 +66,7 @@ async def application_by_tracking_hash(pool: asyncpg.Pool, digest: str) -> dict 
         "history": [
             {
                 "sequence": h["seq"],
-                "at": h["at"].isoformat(),
+                "at": h["at"].astimezone(OFFICE_TZ).isoformat(),  # its day is a Beijing day
                 "event": h["event"],
                 "label": EVENT_LABELS.get(h["event"], h["event"]),
                 "detail": json.loads(h["detail"]),

@@ -9,12 +9,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from gongkai_shared.app import build_app
+from gongkai_shared.calendar_store import CalendarCache
 from gongkai_shared.clock import Clock
 from gongkai_shared.profiles import profile
 from gongkai_shared.runtime import Runtime
 
 from . import api, calendar_api
-from .deadline_store import CalendarCache
 from .delivery import run_delivery
 from .dispatcher import run_dispatcher
 from .projection import ClockProjection

@@ -1,4 +1,5 @@
-"""Notify's tables of deadlines and the calendar: the computation of a case saved, and read back.
+"""Notify's tables of deadlines: the computation of a case saved, and read back (the calendar
+years: ``gongkai_shared.calendar_store``).
 
 ``recompute`` is the one place a case's deadlines are computed and stored: the projection calls it
 when an event of the case arrives, the recompute worker when a calendar year was loaded.
@@ -12,35 +13,11 @@ from typing import Any
 
 import asyncpg
 
-from gongkai_shared.calendar import LoadedYear, WorkingCalendar
+from gongkai_shared.calendar import WorkingCalendar
 from gongkai_shared.profiles import RuleProfile
 
 from .domain.deadlines import Cause, ClockEvent, Deadline, compute_case
 from .domain.rules import warn_on
-
-
-class CalendarCache:
-    """The working calendar with every loaded year, re-read when the table changes."""
-
-    def __init__(self) -> None:
-        self._key: tuple[int, int] | None = None
-        self._cal = WorkingCalendar()
-
-    async def get(self, conn: asyncpg.Connection) -> WorkingCalendar:
-        n, seq = await conn.fetchrow("SELECT count(*), coalesce(max(seq), 0) FROM calendar_years")
-        if (n, seq) != self._key:
-            rows = await conn.fetch("SELECT year, holidays, adjusted, source, revision FROM calendar_years")
-            self._cal = WorkingCalendar(
-                {
-                    r["year"]: LoadedYear(
-                        frozenset(r["holidays"]), frozenset(r["adjusted"]), r["source"], r["revision"]
-                    )
-                    for r in rows
-                }
-            )
-            self._key = (n, seq)
-        return self._cal
-
 
 _UPSERT = """
 INSERT INTO deadlines AS d (deadline_id, case_id, kind, subject, start_on, working_days, due_on, warn_on,

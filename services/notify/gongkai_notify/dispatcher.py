@@ -23,13 +23,14 @@ from typing import Any
 
 import structlog
 
+from gongkai_shared.calendar_store import CalendarCache
 from gongkai_shared.clock import Clock
 from gongkai_shared.envelope import Envelope
 from gongkai_shared.eventstore import ConcurrencyConflict
 from gongkai_shared.positions import ProjectionBehind, ProjectionStopped
 from gongkai_shared.runtime import Runtime
 
-from .deadline_store import CalendarCache, deadline_from_row
+from .deadline_store import deadline_from_row
 from .domain.recording import Recorded, deadline_breached, deadline_warning, needs_warning, next_record
 from .projection import ClockProjection
 

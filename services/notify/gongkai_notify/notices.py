@@ -18,6 +18,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from gongkai_shared.envelope import derived_id
 
+from .domain.deadlines import letter_notice_id
+
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     undefined=StrictUndefined,
@@ -68,7 +70,7 @@ def render(template: str, **values: Any) -> tuple[str, str]:
 
 
 def notice_id(cause_event_id: str, kind: str, audience: str) -> str:
-    return derived_id(cause_event_id, f"notice:{kind}:{audience}")
+    return letter_notice_id(cause_event_id, kind, audience)  # the clock matches deliveries by it
 
 
 def delivery_id(nid: str, channel: str, address: str) -> str:

@@ -7,11 +7,11 @@ whose deadlines touch it (``recompute_queue``; the recompute worker does them in
 Notices are written to the outbox in the transaction of the event that causes them.
 
 What each event does (``REACTIONS`` below; every event of a case also folds into its clock when
-it is one of ``CLOCK_EVENTS``):
+``deadlines.folds`` keeps it: a clock event, or the delivery of a letter that starts a period):
 
 =============================  ==================================================================
 request-received               a new case: its clock starts; the receipt (登记回执) to the applicant
-clock events (CLOCK_EVENTS)    the case's deadlines recomputed; its queued recompute is done
+clock events (``folds``)       the case's deadlines recomputed; its queued recompute is done
 review's letters (LETTER_*)    the letter to the applicant or the consulted party
 deadline-set                   recorded; when the due date moved, the staff are told (old, new, why)
 deadline-suspended             recorded
@@ -30,13 +30,14 @@ from datetime import date, datetime
 
 import asyncpg
 
+from gongkai_shared.calendar_store import CalendarCache, store_year
 from gongkai_shared.clock import OFFICE_TZ, Clock
 from gongkai_shared.eventstore import StoredEvent
 from gongkai_shared.profiles import profile
 
 from . import notices
-from .deadline_store import CalendarCache, recompute
-from .domain.deadlines import CLOCK_EVENTS, CLOSING, Cause, ClockEvent, Deadline, clock_data
+from .deadline_store import recompute
+from .domain.deadlines import CLOSING, Cause, ClockEvent, Deadline, clock_data, folds
 from .outbox import delivery_attempted, write_notice
 from .settings import NotifySettings
 
@@ -73,7 +74,7 @@ class ClockProjection:
         if row is None:
             return  # not a case (a catalogue item), or a case notify never saw received
         await conn.execute("UPDATE cases SET last_seq=$2 WHERE case_id=$1", case_id, event.seq)
-        if name in CLOCK_EVENTS:
+        if folds(name, event.envelope.data):
             events = json.loads(row["events"]) + [self._clock_event(event).as_json()]
             await conn.execute(
                 "UPDATE cases SET events=$2::jsonb, open = open AND NOT $3 WHERE case_id=$1",
@@ -149,19 +150,7 @@ class ClockProjection:
 
     async def _calendar_loaded(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         b = event.body()
-        await conn.execute(
-            "INSERT INTO calendar_years(year, holidays, adjusted, source, revision, seq, event_id)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (year) DO UPDATE SET holidays=EXCLUDED.holidays,"
-            " adjusted=EXCLUDED.adjusted, source=EXCLUDED.source, revision=EXCLUDED.revision,"
-            " seq=EXCLUDED.seq, event_id=EXCLUDED.event_id",
-            b.year,
-            list(b.holidays),
-            list(b.adjusted_working_days),
-            b.source,
-            b.revision,
-            event.seq,
-            event.id,
-        )
+        await store_year(conn, b, event.seq, event.id)
         first, last = date(b.year, 1, 1), date(b.year, 12, 31)
         await conn.execute(_ENQUEUE, event.seq, event.id, first, last)
 

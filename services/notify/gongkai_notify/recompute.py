@@ -26,9 +26,10 @@ import json
 import asyncpg
 import structlog
 
+from gongkai_shared.calendar_store import CalendarCache
 from gongkai_shared.profiles import profile
 
-from .deadline_store import CalendarCache, recompute
+from .deadline_store import recompute
 from .domain.deadlines import Cause
 from .settings import NotifySettings
 

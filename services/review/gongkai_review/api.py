@@ -105,7 +105,7 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
         raise HTTPException(404, "案件不存在 (no such case)")
     rt = _rt(request)
     settings, clock = request.app.state.settings, request.app.state.clock
-    calendar = request.app.state.calendar
+    calendars = request.app.state.calendars
     registering = type(cmd) is Register
     department = handler_department(request, actor)
     if department is not None:  # a handler acts for their own department, on its cases only
@@ -123,6 +123,7 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
         repeats = await queries.answered_repeats(rt.pool, state) if registering and state else []
         charging = type(cmd) is IssueFeeNotice and state is not None
         ordinal = await queries.month_ordinal(rt.pool, case_id) if charging else None
+        calendar = await calendars.get(rt.pool)
         ctx = Context(
             actor=actor,
             now=clock.now(),

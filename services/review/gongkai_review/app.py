@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from gongkai_shared.app import build_app
-from gongkai_shared.calendar import WorkingCalendar
+from gongkai_shared.calendar_store import CalendarCache
 from gongkai_shared.clock import Clock
 from gongkai_shared.reactions import run_reactions
 from gongkai_shared.runtime import Runtime
@@ -25,7 +25,7 @@ from .subscribers import withdrawals
 def create_app(settings: ReviewSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or ReviewSettings()
     clock = clock or Clock()
-    calendar = WorkingCalendar()
+    calendar = CalendarCache()  # the loaded years, as review's projection keeps them
 
     async def start_reactions(rt: Runtime, app: FastAPI) -> None:
         rt.supervise("reactions", lambda: run_reactions(rt, [withdrawals(rt, clock, calendar)]))
@@ -40,5 +40,5 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
         on_start=start_reactions,
     )
     app.state.settings = settings
-    app.state.calendar = calendar
+    app.state.calendars = calendar
     return app

@@ -8,12 +8,13 @@ the command table's (``commands.py``).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import overload
 
 from pydantic import BaseModel, ConfigDict
 
-from gongkai_shared.envelope import Envelope
+from gongkai_shared.clock import OFFICE_TZ
+from gongkai_shared.envelope import Envelope, derived_id
 from gongkai_shared.events import WithheldPart
 
 from .case_records import RECORD_EVENTS, Appeal, Correction, Provision, record_update
@@ -46,6 +47,8 @@ class Consultation(BaseModel):
     effective: str | None = None
     grounds: str | None = None
     overridden: bool = False
+    notice_id: str = ""  # the notice notify made of the letter: its delivery record names it
+    delivered_on: date | None = None  # 送达: the party's period runs from it (Art. 32, 34)
 
 
 class Fee(BaseModel):
@@ -113,6 +116,8 @@ class CaseState(BaseModel):
     provision: Provision | None = None
     corrections: dict[str, Correction] = {}
     appeals: dict[str, Appeal] = {}
+    # the answer's due date as notify last recorded it (deadline-set); None while suspended
+    answer_due: date | None = None
 
     @property
     def open_consultations(self) -> list[Consultation]:
@@ -173,7 +178,7 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
         return None
     if name in RECORD_EVENTS:  # form of provision, corrections, appeals: case_records.py
         return state.model_copy(update=record_update(state, env))
-    day = env.time.date()
+    day = env.time.astimezone(OFFICE_TZ).date()  # a Beijing date (Art. 30-34 count Beijing days)
     u: dict = {}
     if name == "case-registered":
         u = {
@@ -203,6 +208,7 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
             party=d["party"],
             started_on=date.fromisoformat(d["started_on"]),
             reply_days=d["reply_days"],
+            notice_id=derived_id(env.id, "notice:consultation:party"),  # notify's notice_id
         )
         u = {
             "consultations": {**state.consultations, c.consultation_id: c},
@@ -227,6 +233,23 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
     elif name == "public-interest-override":
         c = state.consultations[d["consultation_id"]].model_copy(update={"overridden": True})
         u = {"consultations": {**state.consultations, c.consultation_id: c}}
+    elif name == "notice-delivered" and d["consultation_id"] in state.consultations:
+        c = state.consultations[d["consultation_id"]].model_copy(
+            update={"delivered_on": date.fromisoformat(d["delivered_on"])}
+        )
+        u = {"consultations": {**state.consultations, c.consultation_id: c}}
+    elif name == "notice-delivery-attempted" and d.get("status") == "sent":
+        # the first e-mail that reached the party is its day of receipt (Beijing day)
+        for c in state.consultations.values():
+            if c.notice_id == d["notice_id"] and c.delivered_on is None:
+                when = datetime.fromisoformat(d["attempted_at"]).astimezone(OFFICE_TZ).date()
+                c = c.model_copy(update={"delivered_on": when})
+                u = {"consultations": {**state.consultations, c.consultation_id: c}}
+                break
+    elif name == "deadline-set" and d.get("kind") == "answer":
+        u = {"answer_due": date.fromisoformat(d["due_on"])}
+    elif name == "deadline-suspended" and d.get("kind") == "answer":
+        u = {"answer_due": None}
     elif name == "confidentiality-reviewed":
         u = {"status": "reviewed", "confidentiality_passed": d["passed"]}
     elif name == "decision-drafted":

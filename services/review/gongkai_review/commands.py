@@ -49,9 +49,11 @@ from .domain.closing import Archive, Withdraw, archive, withdraw
 from .domain.common import CaseNotFound, Context, Input, reject
 from .domain.consultation import (
     Override,
+    RecordDelivery,
     RecordReply,
     StartConsultation,
     override,
+    record_delivery,
     record_reply,
     start_consultation,
 )
@@ -126,6 +128,8 @@ COMMANDS = (
             allowed_in=(*WORKING, "consulting"), leads_to="consulting", roles=(V,), path="consultations"),
     Command("record_reply", "记录意见", RecordReply, record_reply,
             allowed_in=("consulting",), leads_to="<resume>", roles=(R, V), path="consultations/reply"),
+    Command("record_delivery", "记录送达", RecordDelivery, record_delivery,
+            allowed_in=("consulting",), leads_to="=", roles=(R,), path="consultations/delivery"),
     Command("override", "公共利益决定公开", Override, override,
             allowed_in=WORKING, leads_to="=", roles=(A,), path="consultations/override"),
     # decision: 保密审查、拟定答复 (Art. 17, 36-38); sign_off: 签发 or 退回

@@ -1,5 +1,6 @@
 """Review's projection: each case's folded state (the only state decisions read), the case
-queue's columns, and the decision trail. Every event of a case moves its ``last_seq``."""
+queue's columns, the decision trail, and the loaded calendar years (``calendar-loaded``, so
+review counts on notify's calendar). Every event of a case moves its ``last_seq``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from gongkai_shared.calendar_store import store_year
 from gongkai_shared.eventstore import StoredEvent
 
 from . import appeal_register
@@ -55,6 +57,9 @@ class CasesProjection:
                 await self._trail(conn, event)
             else:  # a second receipt for a case already known: the first stands
                 await conn.execute("UPDATE cases SET last_seq=$2 WHERE case_id=$1", state.case_id, event.seq)
+            return
+        if event.name == "calendar-loaded":  # review's rules count on the clock's calendar
+            await store_year(conn, event.body(), event.seq, event.id)
             return
         if event.name == "personal-data-viewed":  # for auditors: who saw whose details, when
             d = env.data
@@ -127,6 +132,10 @@ class CasesProjection:
         """What :meth:`apply` does for each event in turn, with a few statements per batch: the
         batch's cases are read once, folded in memory, and written back once each (the trail
         and the reads by COPY)."""
+        for e in events:  # few and rare; stored in log order before the cases, which do not read them
+            if e.name == "calendar-loaded":
+                await store_year(conn, e.body(), e.seq, e.id)
+        events = [e for e in events if e.name != "calendar-loaded"]
         fold = _Fold()
         wanted = {e.envelope.subject for e in events}
         for e in events:

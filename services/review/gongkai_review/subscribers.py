@@ -5,6 +5,7 @@ from __future__ import annotations
 import structlog
 
 from gongkai_shared.calendar import WorkingCalendar
+from gongkai_shared.calendar_store import CalendarCache
 from gongkai_shared.clock import Clock
 from gongkai_shared.commands import CommandRejected, execute
 from gongkai_shared.envelope import Actor, Envelope, derived_id
@@ -20,16 +21,18 @@ from .domain import Context, Withdraw
 log = structlog.get_logger(__name__)
 
 
-def withdrawals(rt: Runtime, clock: Clock, calendar: WorkingCalendar) -> Reaction:
+def withdrawals(rt: Runtime, clock: Clock, calendars: CalendarCache) -> Reaction:
     async def handle(event: Envelope, seq: int) -> None:
         case_id = event.subject
         actor = Actor(id=event.actor, role=event.actorrole)
         cmd = Withdraw(reason=event.data["reason"])
 
-        async def load() -> tuple[CaseState | None, int]:
-            return await queries.load_case(rt.pool, case_id)
+        async def load() -> tuple[tuple[CaseState | None, WorkingCalendar], int]:
+            state, seq = await queries.load_case(rt.pool, case_id)
+            return (state, await calendars.get(rt.pool)), seq
 
-        def withdraw(state: CaseState | None) -> Envelope:
+        def withdraw(loaded: tuple[CaseState | None, WorkingCalendar]) -> Envelope:
+            state, calendar = loaded
             ctx = Context(actor=actor, now=clock.now(), today=clock.today(), calendar=calendar)
             body = decide(state, cmd, ctx)
             return make_event(

@@ -7,9 +7,13 @@ day by day. The law's periods are in ``rules.py``; here, how a case's events mov
 - **answer** (答复期限, 条例 第三十三条): from receipt (``received_on`` of the registration, else of
   the request). 补正 (第三十条): from ``clarification-requested`` the deadline is suspended;
   ``clarification-received`` starts it anew from its ``received_on`` with the full period.
-  征求意见 (第三十二条, 第三十四条): each day from a consultation's ``started_on`` to its
-  ``replied_on`` (both included) is not counted; while a consultation is open, counting stops
-  (paused, no due date). 延期: ``extension-approved`` adds its ``working_days``. ``answer-sent``
+  征求意见 (第三十二条, 第三十三条 第二款, 第三十四条): each day from a consultation's ``started_on``
+  to the earlier of its ``replied_on`` and the last day of the party's period (both included) is
+  not counted. The party's period runs from the day it received the letter (the delivery record:
+  ``notice-delivery-attempted`` sent, or a registrar's ``notice-delivered``; until then the
+  profile's presumed delivery time), so the pause always has an end: a late reply does not extend
+  it, and while a consultation is open the answer shows the day it falls due if the party stays
+  silent. 延期: ``extension-approved`` adds its ``working_days``. ``answer-sent``
   meets it; abandonment, withdrawal and archiving close it. Decisions
   (``review-approved``/``decision-recorded``) are made at sign-off, before the answer goes out,
   so they do **not** stop the clock.
@@ -18,7 +22,8 @@ day by day. The law's periods are in ``rules.py``; here, how a case's events mov
 - **correction_period** (补正期限): the applicant's ``period_days`` from the request.
 - **department_feedback**: per department, ``feedback_days`` of the assignment or the
   profile's ``department_feedback_days`` (none in the national profile).
-- **consultation_reply**: per consultation, the party's ``reply_days`` (15) from ``started_on``.
+- **consultation_reply**: per consultation, the party's ``reply_days`` (15) from the day it
+  received the letter.
 - **fees** (国办函〔2020〕109号): from a ``fee-notice-issued``'s ``notified_on`` to the
   ``fee-paid``'s ``paid_on`` (both included) the answer is not counted (open until paid: paused);
   **fee_payment**: the applicant pays within ``fee_payment_days`` (20) working days of
@@ -31,11 +36,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from gongkai_shared.calendar import DayCount, DueDate, Pause, WorkingCalendar
+from gongkai_shared.clock import OFFICE_TZ
 from gongkai_shared.envelope import derived_id
+from gongkai_shared.periods import notice_channel, received_on
 from gongkai_shared.profiles import RuleProfile, profile
 
 from .rules import (
@@ -66,8 +73,28 @@ CLOCK_EVENTS = frozenset(
         "fee-notice-issued",
         "fee-paid",
         "excessive-reasons-assessed",
+        "notice-delivery-attempted",
+        "notice-delivered",
     }
 )
+# the letters whose delivery day starts someone else's period
+DELIVERED_KINDS = frozenset({"consultation"})
+
+
+def folds(name: str, data: dict[str, Any]) -> bool:
+    """Whether the clock keeps this event: a clock event, and of the deliveries only a letter
+    that starts someone's period and reached them (not every warning's attempt)."""
+    if name == "notice-delivery-attempted":
+        return data.get("status") == "sent" and data.get("kind") in DELIVERED_KINDS
+    return name in CLOCK_EVENTS
+
+
+def letter_notice_id(cause_event_id: str, kind: str, audience: str) -> str:
+    """The id of the notice a letter-carrying event makes (``notices.notice_id``): how a delivery
+    is matched to the consultation whose letter it carried."""
+    return derived_id(cause_event_id, f"notice:{kind}:{audience}")
+
+
 CLOSING = {"answer-sent": "met", "application-abandoned": "closed", "application-withdrawn": "closed",
            "case-archived": "closed"}  # fmt: skip
 
@@ -103,6 +130,8 @@ def clock_data(name: str, data: dict[str, Any]) -> dict[str, Any]:
     """The part of an event body the clock needs (request-received: only the receipt date)."""
     if name == "request-received":
         return {"received_on": data["received_on"]}
+    if name == "notice-delivery-attempted":
+        return {k: data[k] for k in ("notice_id", "kind", "channel", "attempted_at")}
     return {k: v for k, v in data.items() if k not in ("letter", "applicant")}
 
 
@@ -210,8 +239,27 @@ class _Consultation:
     started_on: date
     reply_days: int
     cause: Cause
+    channel: str
+    notice_id: str
+    delivered_on: date | None = None
     replied_on: date | None = None
     replied_by: Cause | None = None
+
+    def period(self, p: RuleProfile, calendar: WorkingCalendar) -> tuple[date, DueDate]:
+        """(the day the party received the letter, its period from that day)."""
+        start = received_on(self.started_on, self.channel, self.delivered_on, p)
+        return start, consultation_reply_due(start, self.reply_days, p, calendar)
+
+    def pause(self, p: RuleProfile, calendar: WorkingCalendar) -> Pause:
+        """From the letter to the reply or the period's last day, whichever is first."""
+        end = self.period(p, calendar)[1].due
+        assert end is not None  # no pause is given to the party's own count
+        if self.replied_on is not None and self.replied_on < end:
+            end = self.replied_on
+        ended_by = (
+            self.replied_by.id if self.replied_by and self.replied_on and self.replied_on <= end else None
+        )
+        return Pause(self.started_on, max(end, self.started_on), self.cause.id, self.cause.type, ended_by)
 
 
 def compute_case(
@@ -255,8 +303,17 @@ def compute_case(
                 clarification["met"] = c
         elif e.name == "consultation-started":
             consultations[d["consultation_id"]] = _Consultation(
-                d["consultation_id"], date.fromisoformat(d["started_on"]), d["reply_days"], c
-            )
+                d["consultation_id"], date.fromisoformat(d["started_on"]), d["reply_days"], c,
+                notice_channel(d.get("party", "")), letter_notice_id(e.id, "consultation", "party"),
+            )  # fmt: skip
+        elif e.name == "notice-delivery-attempted":
+            k = next((k for k in consultations.values() if k.notice_id == d["notice_id"]), None)
+            if k is not None and k.delivered_on is None:  # the first attempt that reached the party
+                k.delivered_on = datetime.fromisoformat(d["attempted_at"]).astimezone(OFFICE_TZ).date()
+        elif e.name == "notice-delivered":
+            k = consultations.get(d.get("consultation_id") or "")
+            if k is not None:  # a registrar's record (post's return receipt) is the delivery day
+                k.delivered_on = date.fromisoformat(d["delivered_on"])
         elif e.name == "consultation-replied":
             k = consultations.get(d["consultation_id"])
             if k is not None:
@@ -303,10 +360,7 @@ def compute_case(
 
     # the answer deadline
     start, start_cause = restart if restart else received
-    pauses = tuple(
-        Pause(k.started_on, k.replied_on, k.cause.id, k.cause.type, k.replied_by.id if k.replied_by else None)
-        for k in consultations.values()
-    )
+    pauses = tuple(k.pause(p, calendar) for k in consultations.values())
     if fee is not None:  # 109号: from the notice to the payment, not counted
         paid_by = fee["paid_by"].id if fee["paid_by"] else None
         pauses += (Pause(fee["notified_on"], fee["paid_on"], fee["cause"].id, fee["cause"].type, paid_by),)
@@ -362,8 +416,8 @@ def compute_case(
                         fee["paid_by"] or fee["cause"]))  # fmt: skip
 
     for k in consultations.values():
-        due = consultation_reply_due(k.started_on, k.reply_days, p, calendar)
+        start, due = k.period(p, calendar)
         status = MET if k.replied_by else (closed_status or RUNNING)
-        out.append(make("consultation_reply", k.id, k.started_on, k.reply_days, due, status, True,
+        out.append(make("consultation_reply", k.id, start, k.reply_days, due, status, True,
                         k.replied_by or k.cause))  # fmt: skip
     return out

@@ -34,7 +34,8 @@ def answer_due(
     延期 (第三十三条 第一款): the head of the disclosure office may extend it by at most
     ``extension_max_days`` (20); ``extension_days`` is the sum of approved extensions.
     征求意见 (第三十三条 第二款): the time a third party or another agency takes to give its opinion
-    is not counted (``pauses``; an open consultation stops the count, ``due`` is None).
+    is not counted (``pauses``: from the letter to the earlier of the reply and the end of the
+    party's period, so every pause has an end; ``deadlines.compute_case`` builds them).
     补正 (第三十条): after a request for correction the period runs anew from the day the corrected
     application is received; the caller passes that day as ``received_on``.
     """
@@ -65,7 +66,8 @@ def consultation_reply_due(
     started_on: date, reply_days: int, p: RuleProfile, calendar: WorkingCalendar
 ) -> DueDate:
     """征求意见 (条例 第三十二条 third parties, 第三十四条 agencies that co-produced the information):
-    the party gives its opinion within ``reply_days`` (15) working days of the letter. A silent third
+    the party gives its opinion within ``reply_days`` (15) working days of receiving the letter
+    (``started_on``: the day it received it, ``gongkai_shared.periods.received_on``). A silent third
     party: the agency decides (第三十二条); a silent co-producing agency: consent (第三十四条)."""
     return calendar.add_working_days(started_on, reply_days, count_start=p.count_receipt_day)
 

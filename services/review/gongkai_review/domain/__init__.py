@@ -25,7 +25,7 @@ from .appeals import FileAppeal, RecordAppealResult
 from .clarification import Abandon, ReceiveClarification, RequestClarification
 from .closing import Archive, Withdraw
 from .common import CaseNotFound, Context, Input, reject
-from .consultation import Override, RecordReply, StartConsultation
+from .consultation import Override, RecordDelivery, RecordReply, StartConsultation
 from .corrections import CorrectRecord, ReferCorrection, RefuseCorrection, RequestCorrection
 from .decision import Draft, PartWithheld, ReviewConfidentiality
 from .documents import AttachDocument
@@ -37,13 +37,11 @@ from .registration import Assign, GiveFeedback, Register
 from .sign_off import RejectDraft, SignOff
 
 __all__ = [
-    "Abandon", "AbandonUnpaid", "Archive", "AskReasons", "AssessReasons", "Assign",
-    "AttachDocument", "CaseNotFound", "Context", "Draft", "Extend", "GiveFeedback", "Input",
-    "IssueFeeNotice", "Override", "PartWithheld", "ReceiveClarification", "RecordPayment",
-    "RecordReply", "Register", "RejectDraft", "RequestClarification", "ReviewConfidentiality",
-    "SendAnswer", "SignOff", "StartConsultation", "Withdraw", "reject",
-]  # fmt: skip
-__all__ += [
-    "ArrangeProvision", "CorrectRecord", "FileAppeal", "RecordAppealResult", "ReferCorrection",
-    "RefuseCorrection", "RequestCorrection",
+    "Abandon", "AbandonUnpaid", "Archive", "ArrangeProvision", "AskReasons", "AssessReasons",
+    "Assign", "AttachDocument", "CaseNotFound", "Context", "CorrectRecord", "Draft", "Extend",
+    "FileAppeal", "GiveFeedback", "Input", "IssueFeeNotice", "Override", "PartWithheld",
+    "ReceiveClarification", "RecordAppealResult", "RecordDelivery", "RecordPayment", "RecordReply",
+    "ReferCorrection", "RefuseCorrection", "Register", "RejectDraft", "RequestClarification",
+    "RequestCorrection", "ReviewConfidentiality", "SendAnswer", "SignOff", "StartConsultation",
+    "Withdraw", "reject",
 ]  # fmt: skip

@@ -21,15 +21,18 @@ from typing import Annotated
 from gongkai_shared.events import (
     ConsultationReplied,
     ConsultationStarted,
+    Day,
+    NoticeDelivered,
     PartyKind,
     PublicInterestOverride,
     Reply,
 )
+from gongkai_shared.periods import notice_channel, period_end
 from gongkai_shared.text import line, paragraph
 
 from .. import letters
 from ..case import CaseState
-from .common import ConsultationId, Context, Input, Text, due, profile_of, reject
+from .common import ConsultationId, Context, Input, Text, profile_of, reject
 
 
 class StartConsultation(Input):
@@ -42,6 +45,11 @@ class RecordReply(Input):
     consultation_id: ConsultationId
     reply: Reply
     grounds: Annotated[str, paragraph(5000)] | None = None
+
+
+class RecordDelivery(Input):
+    consultation_id: ConsultationId
+    delivered_on: Day
 
 
 class Override(Input):
@@ -87,7 +95,12 @@ def record_reply(s: CaseState, c: RecordReply, ctx: Context) -> ConsultationRepl
         raise reject(f"no open consultation {c.consultation_id}")
     effective = c.reply
     if c.reply == Reply.silent:
-        until = due(ctx, con.started_on, con.reply_days)
+        # the party's period runs from the day it received the letter (Art. 32, 34): recorded,
+        # else presumed per channel; notify's clock ends the answer's pause on the same day
+        until = period_end(
+            con.started_on, notice_channel(con.party), con.delivered_on, con.reply_days,
+            profile_of(s, ctx), ctx.calendar,
+        )  # fmt: skip
         if ctx.today <= until:
             raise reject(f"the party may still reply until {until}")
         p = profile_of(s, ctx)
@@ -105,6 +118,17 @@ def record_reply(s: CaseState, c: RecordReply, ctx: Context) -> ConsultationRepl
         grounds=c.grounds,
         replied_on=ctx.today,
     )
+
+
+def record_delivery(s: CaseState, c: RecordDelivery, ctx: Context) -> NoticeDelivered:
+    """送达 (Art. 32, 34: the party's 15 working days run from the day it received the letter): a
+    registrar enters the day from the post's return receipt, between the letter and today."""
+    con = s.consultations.get(c.consultation_id)
+    if con is None:
+        raise reject(f"no consultation {c.consultation_id}")
+    if not con.started_on <= c.delivered_on <= ctx.today:
+        raise reject(f"送达日期须在{con.started_on}（发出）至今天之间 (between the letter and today)")
+    return NoticeDelivered(case_id=s.case_id, consultation_id=c.consultation_id, delivered_on=c.delivered_on)
 
 
 def override(s: CaseState, c: Override, ctx: Context) -> PublicInterestOverride:
