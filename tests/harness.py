@@ -114,6 +114,7 @@ class System:
             "database_url": service_dsn(self.database_url, service),  # its own role, not the superuser
             "auth_secret": SECRET,
             **({"tracking_secret": TRACKING_SECRET} if service == "intake" else {}),
+            **({"reconsideration_body": "某市人民政府"} if service == "review" else {}),
         }
         return cls(**{**values, **self.extra.get(service, {}), **overrides})
 

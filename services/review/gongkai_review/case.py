@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gongkai_shared.envelope import Envelope
 from gongkai_shared.events import WithheldPart
+from gongkai_shared.outcomes import WITHDRAWN
 
 OPEN = (
     "received", "registered", "assigned", "searched", "clarifying", "consulting", "reviewed",
@@ -41,9 +42,9 @@ class Consultation(BaseModel):
     started_on: date
     reply_days: int
     reply: str | None = None  # consent | refuse | silent
-    effective: str | None = None
+    effective: str | None = None  # also grounds_unreasonable (Art. 32: the agency decides)
     grounds: str | None = None
-    overridden: bool = False
+    overridden: bool = False  # the party was told in writing of the disclosure over its objection
 
 
 class Draft(BaseModel):
@@ -59,6 +60,8 @@ class Draft(BaseModel):
     responsible_agency: str | None = None
     published_at: str | None = None
     note: str | None = None
+    responsible_agency_contact: str | None = None
+    reason_text: str | None = None
 
 
 class CaseState(BaseModel):
@@ -71,6 +74,10 @@ class CaseState(BaseModel):
     applicant_key: str = ""  # who applied, for repeat detection (name + id number)
     description: str = ""
     received_on: date  # 收到申请之日 (Art. 31): set by request-received, moved by registration
+    # and by a correction (Art. 30: the answer period runs anew from the corrected application)
+    first_received_on: date | None = None  # the application's own receipt date: 本年新收 counts by it
+    corrected_on: date | None = None  # the corrected application's receipt date (Art. 30)
+    corrected_request: str | None = None
     profile: str | None = None
     possible_repeat_of: list[str] = []
     departments: list[str] = []
@@ -87,6 +94,11 @@ class CaseState(BaseModel):
     answered_on: date | None = None
 
     @property
+    def original_received_on(self) -> date:
+        """The receipt date of the application, never moved by a correction."""
+        return self.first_received_on or self.received_on
+
+    @property
     def open_consultations(self) -> list[Consultation]:
         return [c for c in self.consultations.values() if c.reply is None]
 
@@ -95,6 +107,15 @@ class CaseState(BaseModel):
         """A third party refused (or is deemed to) and no public-interest decision overrides it."""
         return any(
             c.party_kind == "third_party" and c.effective == "refuse" and not c.overridden
+            for c in self.consultations.values()
+        )
+
+    @property
+    def third_party_untold(self) -> bool:
+        """A third party's objection was found unreasonable (Art. 32) and it has not yet been told
+        in writing what will be disclosed."""
+        return any(
+            c.party_kind == "third_party" and c.effective == "grounds_unreasonable" and not c.overridden
             for c in self.consultations.values()
         )
 
@@ -110,6 +131,7 @@ def opened(env: Envelope) -> CaseState:
         applicant_key=f"{a['name'].strip()}|{(a.get('id_number') or '').strip().upper()}",
         description=d["description"],
         received_on=date.fromisoformat(d["received_on"]),
+        first_received_on=date.fromisoformat(d["received_on"]),
     )
 
 
@@ -130,6 +152,7 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
         u = {
             "status": "registered",
             "received_on": date.fromisoformat(d["received_on"]),
+            "first_received_on": date.fromisoformat(d["received_on"]),
             "profile": d["profile"],
             "possible_repeat_of": d.get("possible_repeat_of", []),
         }
@@ -146,7 +169,14 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
             "clarification_period_days": d["period_days"],
         }
     elif name == "clarification-received":
-        u = {"status": "registered", "received_on": date.fromisoformat(d["received_on"])}
+        corrected = date.fromisoformat(d["received_on"])
+        u = {
+            "status": "registered",
+            "received_on": corrected,
+            "first_received_on": state.original_received_on,
+            "corrected_on": corrected,
+            "corrected_request": d.get("corrected_request") or d["summary"],
+        }
     elif name == "consultation-started":
         c = Consultation(
             consultation_id=d["consultation_id"],
@@ -200,7 +230,7 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
     elif name == "application-abandoned":
         u = {"status": "abandoned", "outcome_code": d["outcome_code"]}
     elif name == "application-withdrawn":
-        u = {"status": "withdrawn"}
+        u = {"status": "withdrawn", "outcome_code": d.get("outcome_code") or WITHDRAWN.code}
     elif name == "case-archived":
         u = {"status": "archived"}
     return state.model_copy(update=u) if u else state

@@ -16,14 +16,14 @@ from .projection import description_key
 _COLUMNS = (
     "case_id, received_on, channel, applicant_name, applicant_type, description, form, delivery,"
     " status, outcome, reasons, legal_basis, decided_by, decided_at, answer_due, overdue, last_seq,"
-    " profile"
+    " profile, original_received_on, corrected_on"
 )
 
 
 def _row(r: asyncpg.Record) -> dict[str, Any]:
     d = dict(r)
     d["reasons"] = json.loads(d["reasons"]) if d["reasons"] else []
-    for k in ("received_on", "decided_at", "answer_due"):
+    for k in ("received_on", "decided_at", "answer_due", "original_received_on", "corrected_on"):
         d[k] = d[k].isoformat() if d[k] else None
     d["status_label"] = LABELS.get(d["status"], d["status"])
     return d

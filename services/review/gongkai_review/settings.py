@@ -11,7 +11,9 @@ class ReviewSettings(ServiceSettings):
     http_port: int = 8002
     profile: str = "national-2019"  # the rule profile new cases run under (name or name@version)
     office_name: str = "本机关"  # signs the letters
-    reconsideration_body: str = "本级人民政府"  # where reconsideration is applied for
+    # where reconsideration is applied for, by name (行政复议法 Art. 24), e.g. "某市人民政府": no
+    # default, the service refuses to start without it (gongkai-up sets one for the local runtime)
+    reconsideration_body: str = ""
     session_hours: float = 8.0  # how long a signed-in staff member's session token lasts
     # single sign-on (issue 8): an OIDC provider replaces local passwords when an issuer is set
     oidc_issuer: str = ""  # e.g. https://sso.example.gov.cn/realms/office; empty = OIDC off
@@ -20,6 +22,10 @@ class ReviewSettings(ServiceSettings):
     oidc_redirect_url: str = ""  # https://<review>/staff/sign-in/oidc/callback, as registered
     oidc_login_claim: str = "preferred_username"  # the ID-token claim that names the staff login
     oidc_local_passwords: bool = False  # with OIDC on, are local passwords still accepted?
+
+    def required_settings(self) -> dict[str, str]:
+        """The answer letters name the reconsideration body (行政复议法 Art. 24)."""
+        return {"GONGKAI_REVIEW_RECONSIDERATION_BODY": self.reconsideration_body}
 
     @property
     def oidc_enabled(self) -> bool:

@@ -53,7 +53,7 @@ class Context:
     new_id: str = ""
     default_profile: str = "national-2019"
     office: str = "本机关"
-    reconsideration_body: str = "本级人民政府"
+    reconsideration_body: str = ""  # by name (行政复议法 Art. 24): ReviewSettings, required
     repeats: list[str] = field(default_factory=list)
 
 
