@@ -101,7 +101,7 @@ COMMANDS = (
             allowed_in=(*WORKING, "consulting"), leads_to="consulting", roles=(V,), path="consultations"),
     Command("record_reply", "记录意见", RecordReply, record_reply,
             allowed_in=("consulting",), leads_to="<resume>", roles=(R, V), path="consultations/reply"),
-    Command("override", "公共利益决定公开", Override, override,
+    Command("override", "决定公开并书面告知第三方", Override, override,
             allowed_in=WORKING, leads_to="=", roles=(A,), path="consultations/override"),
     # decision: 保密审查、拟定答复 (Art. 17, 36-38); sign_off: 签发 or 退回
     Command("review_confidentiality", "保密审查", ReviewConfidentiality, review_confidentiality,

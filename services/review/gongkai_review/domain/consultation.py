@@ -21,7 +21,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from gongkai_shared.events import (
     ConsultationReplied,
@@ -45,7 +45,7 @@ class StartConsultation(Input):
 
 class RecordReply(Input):
     consultation_id: ConsultationId
-    reply: Reply
+    reply: Literal["consent", "refuse", "silent"]  # grounds_unreasonable is the office's reading, not a reply
     grounds: Annotated[str, paragraph(5000)] | None = None
     grounds_reasonable: bool = True  # Art. 32: a refusal binds only with reasonable grounds
     assessment: Annotated[str, paragraph(5000, min_length=1)] | None = None  # why they are not
@@ -93,9 +93,7 @@ def record_reply(s: CaseState, c: RecordReply, ctx: Context) -> ConsultationRepl
     con = s.consultations.get(c.consultation_id)
     if con is None or con.reply is not None:
         raise reject(f"no open consultation {c.consultation_id}")
-    if c.reply == Reply.grounds_unreasonable:
-        raise reject("reply: consent, refuse or silent (grounds are assessed with grounds_reasonable)")
-    effective: Reply = c.reply
+    effective = Reply(c.reply)
     if c.reply == Reply.silent:
         until = due(ctx, con.started_on, con.reply_days)
         if ctx.today <= until:
@@ -119,7 +117,7 @@ def record_reply(s: CaseState, c: RecordReply, ctx: Context) -> ConsultationRepl
     return ConsultationReplied(
         case_id=s.case_id,
         consultation_id=c.consultation_id,
-        reply=c.reply,
+        reply=Reply(c.reply),
         effective=effective,
         grounds=c.grounds,
         replied_on=ctx.today,
