@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from gongkai_review import queries
 from gongkai_shared.clock import FakeClock
 from tests.flow import DISCLOSE, apply, command, events_named, wait_for_count, wait_for_event
 from tests.harness import System
@@ -83,6 +84,28 @@ async def test_clarification_then_answer_the_applicant_sees_each_notice(
     assert "予以公开" in letter and "2026-03-02收到" in letter and "于2026-03-09提交了补正后的申请" in letter
     assert "“2025年本市小学招生计划”" in letter
     assert [e.name for e in await events_named(system, "published")] == ["published"]
+
+
+async def test_a_december_application_corrected_in_january_is_new_in_december(
+    system: System, clock: FakeClock
+) -> None:
+    """Table 三 row 一 (本年新收) counts by the application's own receipt date (Art. 30: a
+    correction restarts the answer period, not the receipt): received 2026-12-28, corrected
+    2027-01-05, it is one of 2026's new applications and none of 2027's."""
+    clock.set(datetime(2026, 12, 28, 2, 0, tzinfo=UTC))
+    received = await apply(system)
+    case_id = received["case_id"]
+    await command(system, case_id, "register", {}, "registrar")
+    await command(system, case_id, "clarification", {"items": ["请提供文号"]}, "reviewer")
+    clock.set(datetime(2027, 1, 5, 2, 0, tzinfo=UTC))
+    corrected = {"received_on": "2027-01-05", "summary": "已补正"}
+    await command(system, case_id, "clarification/received", corrected, "registrar")
+    await system.settle()
+    pool = system.apps["review"].state.runtime.pool
+    assert sum((await queries.received_in_year(pool, 2026)).values()) == 1
+    assert await queries.received_in_year(pool, 2027) == {}
+    view = await tracked(system, received)
+    assert (view["received_on"], view["corrected_on"]) == ("2026-12-28", "2027-01-05")
 
 
 @pytest.mark.parametrize(

@@ -89,3 +89,17 @@ async def answered_repeats(pool: asyncpg.Pool, state: CaseState) -> list[str]:
         state.case_id,
     )
     return [r["case_id"] for r in rows]
+
+
+async def received_in_year(pool: asyncpg.Pool, year: int) -> dict[str, int]:
+    """本年新收 (table 三, row 一) by applicant type: applications whose own receipt date falls in
+    ``year``. A correction (Art. 30) moves the answer period, not the receipt: a December
+    application corrected in January is still December's year."""
+    rows = await pool.fetch(
+        "SELECT applicant_type, count(*) AS n FROM cases"
+        " WHERE original_received_on >= make_date($1, 1, 1)"
+        " AND original_received_on < make_date($1 + 1, 1, 1)"
+        " GROUP BY applicant_type",
+        year,
+    )
+    return {r["applicant_type"]: r["n"] for r in rows}
