@@ -116,6 +116,7 @@ class System:
             "auth_secret": SECRET,
             **({"tracking_secret": TRACKING_SECRET} if service == "intake" else {}),
             **({"files_key": FILES_KEY} if service in ("intake", "review") else {}),
+            **({"reconsideration_body": "某市人民政府"} if service == "review" else {}),
         }
         return cls(**{**values, **self.extra.get(service, {}), **overrides})
 

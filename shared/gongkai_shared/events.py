@@ -208,7 +208,9 @@ class Applicant(BaseModel):
 class WithheldPart(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     part: Annotated[str, paragraph(2000, min_length=1)]
-    reason: Code  # a withhold reason of outcomes.WITHHOLD_REASONS
+    reason: Code  # a withhold reason of outcomes.PART_REASONS
+    # why this part, in this case (Art. 36(3), 37); absent in events before issue 9
+    explanation: Annotated[str, paragraph(2000)] | None = None
 
 
 # --- intake ------------------------------------------------------------------------------
@@ -280,8 +282,9 @@ class DecisionRecorded(EventBody):
     draft_id: Id | None = None
     drafted_by: Id | None = None
     description: Annotated[str, paragraph(5000)] | None = (
-        None  # the information refused: the refusal register
+        None  # the information refused (refusals only, outcomes.is_refusal): the refusal register
     )
+    reason_text: Annotated[str, paragraph(5000)] | None = None  # the case's own reasons (Art. 36(3))
 
 
 # --- the review workflow (依申请公开办理) -------------------------------------------------------
@@ -297,6 +300,8 @@ class Reply(StrEnum):
     consent = "consent"
     refuse = "refuse"
     silent = "silent"
+    # effective only: a third party refused without reasonable grounds; the agency decides (Art. 32)
+    grounds_unreasonable = "grounds_unreasonable"
 
 
 class Letter(BaseModel):
@@ -355,6 +360,8 @@ class ClarificationReceived(EventBody):
     case_id: Id
     received_on: Day
     summary: Text
+    # the corrected request, as the applicant wrote it: the answer letter quotes it (absent before issue 9)
+    corrected_request: Annotated[str, paragraph(5000)] | None = None
 
 
 @event("consultation-started", context="review")
@@ -381,6 +388,9 @@ class ConsultationReplied(EventBody):
     effective: Reply  # silence read per profile: consent, refuse, or (agency decides) silent
     grounds: Text | None = None
     replied_on: Day
+    # Art. 32: a refusal binds only with reasonable grounds; why the office finds them not so
+    grounds_reasonable: bool | None = None
+    assessment: Text | None = None
 
 
 @event("notice-delivered", context="review")
@@ -396,12 +406,16 @@ class NoticeDelivered(EventBody):
 
 @event("public-interest-override", context="review")
 class PublicInterestOverride(EventBody):
-    """Disclosure over a third party's objection (Art. 32): the party gets a written notice."""
+    """Disclosure over a third party's objection (Art. 32): the party gets a written notice of the
+    content to be disclosed, the reasons and its remedies. ``basis``: ``public_interest`` (its
+    refusal had reasonable grounds) or ``grounds_unreasonable``."""
 
     case_id: Id
     consultation_id: Id
     reason: Text
     letter: Letter
+    content: Annotated[str, paragraph(100_000)] | None = None  # absent before issue 9
+    basis: Code = "public_interest"
 
 
 @event("confidentiality-reviewed", context="review")
@@ -428,6 +442,9 @@ class DecisionDrafted(EventBody):
         None  # where, for information already proactively published
     )
     note: Text | None = None
+    # 36(5): how to reach the responsible agency; Art. 36(3): the case's own reasons of a refusal
+    responsible_agency_contact: Annotated[str, line(500)] | None = None
+    reason_text: Annotated[str, paragraph(5000)] | None = None
 
 
 @event("draft-rejected", context="review")
@@ -484,8 +501,13 @@ class ApplicationAbandoned(EventBody):
 
 @event("application-withdrawn", context="review")
 class ApplicationWithdrawn(EventBody):
+    """撤回: the case ends in its report row (三.（六）.3 其他). Events before issue 9 carry no
+    code: readers take ``outcomes.WITHDRAWN``."""
+
     case_id: Id
     reason: Text
+    outcome_code: Code | None = None
+    report_row: Code | None = None
 
 
 @event("case-archived", context="review")

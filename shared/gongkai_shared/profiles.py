@@ -1,5 +1,8 @@
 """Rule profiles as data (DOMAIN.md §3): the national 2019 rules and a stricter local profile.
 
+A local profile may shorten the office's own periods; it cannot change what the 条例 says a
+party's silence means (Art. 32: a silent third party leaves the decision to the agency).
+
 A case records the profile (name and version) it runs under; changing a profile is a new version.
 """
 
@@ -20,7 +23,8 @@ class RuleProfile:
     department_feedback_days: int | None  # 部门反馈 (local practice)
     third_party_reply_days: int  # 第三方 has this many working days; not counted
     co_producer_reply_days: int
-    silent_third_party: Literal["agency_decides", "deemed_refusal"]
+    # Art. 32 (2019): the agency decides; a local measure cannot read silence as refusal
+    silent_third_party: Literal["agency_decides"]
     silent_co_producer: Literal["deemed_consent", "agency_decides"]
     proactive_publication_days: int  # 主动公开 within this many working days of forming
     count_receipt_day: bool  # whether the day of receipt counts
@@ -70,7 +74,8 @@ LOCAL_2008 = RuleProfile(
     department_feedback_days=10,
     third_party_reply_days=15,
     co_producer_reply_days=15,
-    silent_third_party="deemed_refusal",
+    # the seeds say "deemed to refuse" (2008); Art. 32 (2019) governs: the agency decides
+    silent_third_party="agency_decides",
     silent_co_producer="deemed_consent",
     proactive_publication_days=20,
     count_receipt_day=False,

@@ -101,6 +101,8 @@ class Runtime:
         for name, value in self.settings.secrets_to_check().items():
             if problem := weak_secret(value):
                 raise StartupRefused(f"{name} {problem}: generate one (docs/security.md)")
+        if problem := missing_setting(self.settings):
+            raise StartupRefused(problem)
         if not self.settings.root_key:
             raise StartupRefused("GONGKAI_ROOT_KEY (the operator's root verifier key) is not set")
         try:
@@ -342,6 +344,15 @@ class Runtime:
 
 class StartupRefused(Exception):
     """The service must not run as configured; the message says exactly why."""
+
+
+def missing_setting(settings: ServiceSettings) -> str | None:
+    """Why the service must not start for want of a setting it requires (empty or still the
+    placeholder), or None. The embedded runtime (gongkai-up) sets its own defaults."""
+    for name, value in settings.required_settings().items():
+        if not value.strip() or "change-me" in value.lower():
+            return f"{name} is not set: name it for this deployment"
+    return None
 
 
 async def run_migrations(settings: ServiceSettings, service: str, directory: Path) -> list[str]:

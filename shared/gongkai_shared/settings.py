@@ -50,6 +50,11 @@ class ServiceSettings(BaseSettings):
         prefix = self.model_config.get("env_prefix", "")
         return {"GONGKAI_AUTH_SECRET": self.auth_secret, f"{prefix}NATS_PASSWORD": self.nats_password}
 
+    def required_settings(self) -> dict[str, str]:
+        """Settings without which the service must not start (by environment variable): a
+        service lists its own (review: the reconsideration body its letters name)."""
+        return {}
+
 
 def weak_secret(value: str) -> str | None:
     """Why a secret must not be used (empty, a placeholder, too short), or None."""

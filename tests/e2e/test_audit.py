@@ -38,7 +38,7 @@ async def log_with_cases(nats_server: NatsServer, database_url: str):
     await decide(
         system,
         refused["case_id"],
-        {"outcome": "withhold", "reasons": ["state_secret"]},
+        {"outcome": "withhold", "reasons": ["state_secret"], "reason_text": "该文件已定密为秘密级"},
         refused["sequence"],
     )
     await wait_for_event(system, "foi.publishing.*.published", "published")

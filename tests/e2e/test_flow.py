@@ -74,7 +74,7 @@ async def test_unanswered_deadline_is_breached_exactly_once(system: System, cloc
     answered = await apply(system)
     await wait_for_event(system, f"foi.notify.{answered['case_id']}.>", "deadline-set")
     await wait_for_event(system, f"foi.notify.{late['case_id']}.>", "deadline-set")
-    await answer(system, answered["case_id"], {"outcome": "not_held", "reasons": ["not_held"]})
+    await answer(system, answered["case_id"], {"outcome": "not_held", "reasons": ["does_not_exist"]})
     await system.settle()
 
     clock.set(datetime(2026, 3, 16, 15, 0, tzinfo=UTC))  # 23:00 on the due day: not yet late

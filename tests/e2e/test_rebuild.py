@@ -41,7 +41,9 @@ async def workflow(system: System) -> None:
     withheld = await apply(system, description="2026年市重点工程招标评标委员会名单")
     await command(system, withheld["case_id"], "register", {}, "registrar")
     await sign_and_answer(
-        system, withheld["case_id"], {"outcome": "withhold", "reasons": ["security_stability"]}
+        system,
+        withheld["case_id"],
+        {"outcome": "withhold", "reasons": ["security_stability"], "reason_text": "公开后危及评标公正"},
     )
 
     consulted = await apply(system, description="某科技有限公司投标文件")
@@ -56,7 +58,13 @@ async def workflow(system: System) -> None:
         {
             "outcome": "partial",
             "disclosed_content": "2025年招生划片范围",
-            "withheld_parts": [{"part": "某小学学生家庭住址名单", "reason": "third_party_rights"}],
+            "withheld_parts": [
+                {
+                    "part": "某小学学生家庭住址名单",
+                    "reason": "third_party_rights",
+                    "explanation": "学生个人信息",
+                }
+            ],
         },
     )
     withdrawn = await apply(system, description="本局2024年财政预算")

@@ -12,7 +12,11 @@ from tests.flow import DISCLOSE, answer, apply, command, decide
 from tests.harness import System
 from tests.servers import NatsServer
 
-REFUSE = {"outcome": "withhold", "reasons": ["process_information"]}
+REFUSE = {
+    "outcome": "withhold",
+    "reasons": ["process_information"],
+    "reason_text": "该信息为内部讨论记录，尚未形成正式决定",
+}
 
 
 @pytest.fixture

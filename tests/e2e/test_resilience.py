@@ -78,7 +78,7 @@ async def test_concurrent_drafts_one_wins_the_other_is_409(
             system.clients["review"].post(url, json=DISCLOSE, headers=System.token("reviewer", "甲")),
             system.clients["review"].post(
                 url,
-                json={"outcome": "withhold", "reasons": ["state_secret"]},
+                json={"outcome": "withhold", "reasons": ["state_secret"], "reason_text": "已定密"},
                 headers=System.token("reviewer", "丙"),
             ),
         )

@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
+from gongkai_review import queries
 from gongkai_shared.clock import FakeClock
 from tests.flow import DISCLOSE, apply, command, events_named, wait_for_count, wait_for_event
 from tests.harness import System
 from tests.servers import NatsServer
 
+REASON = "名单公开后评标委员可能受到干扰，危及评标公正"
 THIRD_PARTY = {"party_kind": "third_party", "party": "某科技有限公司", "matter": "涉及其投标文件"}
 
 
@@ -61,34 +63,68 @@ async def test_clarification_then_answer_the_applicant_sees_each_notice(
     assert notice["items"] == ["请提供文件的文号", "请说明年份"] and "补正" in notice["letter"]["title"]
 
     clock.set(datetime(2026, 3, 9, 2, 0, tzinfo=UTC))
-    await command(
-        system,
-        case_id,
-        "clarification/received",
-        {"received_on": "2026-03-09", "summary": "已补正"},
-        "registrar",
-    )
+    corrected = {
+        "received_on": "2026-03-09",
+        "summary": "已补正",
+        "corrected_request": "2025年本市小学招生计划",
+    }
+    await command(system, case_id, "clarification/received", corrected, "registrar")
     case = await case_view(system, case_id)
     assert case["state"]["received_on"] == "2026-03-09" and case["status"] == "registered"
+    # Art. 30: the period runs from the correction; the application's own receipt date stays
+    # (本年新收 counts by it), in its own column of each projection
+    assert case["state"]["first_received_on"] == "2026-03-02"
+    assert (case["original_received_on"], case["corrected_on"]) == ("2026-03-02", "2026-03-09")
+    view = await tracked(system, received)
+    assert view["received_on"] == "2026-03-02" and view["corrected_on"] == "2026-03-09"
 
     await sign_and_answer(system, case_id, DISCLOSE)
     view = await tracked(system, received)
     assert view["status"] == "answered" and view["outcome"] == "disclose"
     [answered] = [h for h in view["history"] if h["event"] == "answer-sent"]
-    assert "予以公开" in answered["detail"]["letter"]["body"]
+    letter = answered["detail"]["letter"]["body"]
+    assert (
+        "予以公开" in letter
+        and "二〇二六年三月二日收到" in letter
+        and "于二〇二六年三月九日提交了补正后的申请" in letter
+    )
+    assert "“2025年本市小学招生计划”" in letter
     assert [e.name for e in await events_named(system, "published")] == ["published"]
+
+
+async def test_a_december_application_corrected_in_january_is_new_in_december(
+    system: System, clock: FakeClock
+) -> None:
+    """Table 三 row 一 (本年新收) counts by the application's own receipt date (Art. 30: a
+    correction restarts the answer period, not the receipt): received 2026-12-28, corrected
+    2027-01-05, it is one of 2026's new applications and none of 2027's."""
+    clock.set(datetime(2026, 12, 28, 2, 0, tzinfo=UTC))
+    received = await apply(system)
+    case_id = received["case_id"]
+    await command(system, case_id, "register", {}, "registrar")
+    await command(system, case_id, "clarification", {"items": ["请提供文号"]}, "reviewer")
+    clock.set(datetime(2027, 1, 5, 2, 0, tzinfo=UTC))
+    corrected = {"received_on": "2027-01-05", "summary": "已补正"}
+    await command(system, case_id, "clarification/received", corrected, "registrar")
+    await system.settle()
+    pool = system.apps["review"].state.runtime.pool
+    assert sum((await queries.received_in_year(pool, 2026)).values()) == 1
+    assert await queries.received_in_year(pool, 2027) == {}
+    view = await tracked(system, received)
+    assert (view["received_on"], view["corrected_on"]) == ("2026-12-28", "2027-01-05")
 
 
 @pytest.mark.parametrize(
     ("profile", "deemed", "full_disclosure"),
     [
         ("national-2019", "silent", 201),
-        ("local-2008", "refuse", 409),
+        ("local-2008", "silent", 201),  # Art. 32: a local measure cannot make silence a refusal
     ],
 )
 async def test_silent_third_party_under_each_profile(
     system: System, clock: FakeClock, profile: str, deemed: str, full_disclosure: int
 ) -> None:
+    """Art. 32: a silent third party leaves the decision to the agency, under every profile."""
     received = await apply(system)
     case_id = received["case_id"]
     await command(system, case_id, "register", {"profile": profile}, "registrar")
@@ -116,7 +152,9 @@ async def test_silent_third_party_under_each_profile(
         partial = {
             "outcome": "partial",
             "disclosed_content": "招生计划总表",
-            "withheld_parts": [{"part": "某科技有限公司投标报价", "reason": "third_party_rights"}],
+            "withheld_parts": [
+                {"part": "某科技有限公司投标报价", "reason": "third_party_rights", "explanation": "商业秘密"}
+            ],
         }
         await command(system, case_id, "draft", partial, "reviewer", "甲")
 
@@ -143,7 +181,7 @@ async def test_partial_disclosure_publishes_only_the_disclosed_part_and_register
     partial = {
         "outcome": "partial",
         "disclosed_content": "2025年招生划片范围",
-        "withheld_parts": [{"part": withheld, "reason": "third_party_rights"}],
+        "withheld_parts": [{"part": withheld, "reason": "third_party_rights", "explanation": "学生个人信息"}],
     }
     await command(system, first["case_id"], "register", {}, "registrar")
     await sign_and_answer(system, first["case_id"], partial)
@@ -168,7 +206,9 @@ async def test_withheld_information_is_never_published_later(system: System) -> 
     refused = await apply(system, description="2026年市重点工程招标评标委员会名单")
     await command(system, refused["case_id"], "register", {}, "registrar")
     await sign_and_answer(
-        system, refused["case_id"], {"outcome": "withhold", "reasons": ["security_stability"]}
+        system,
+        refused["case_id"],
+        {"outcome": "withhold", "reasons": ["security_stability"], "reason_text": REASON},
     )
     again = await apply(system, description="2026年市重点工程招标评标委员会名单")
     await command(system, again["case_id"], "register", {}, "registrar")
@@ -178,15 +218,63 @@ async def test_withheld_information_is_never_published_later(system: System) -> 
 
 
 async def test_not_held_referral_names_the_responsible_agency(system: System) -> None:
+    """Art. 36(5), Art. 10: information this agency does not hold and another must disclose: the
+    letter names the responsible agency and how to reach it; row 三.（四）.1."""
     received = await apply(system)
     await command(system, received["case_id"], "register", {}, "registrar")
-    draft = {"outcome": "not_held", "reasons": ["not_held"], "responsible_agency": "市自然资源和规划局"}
-    await sign_and_answer(system, received["case_id"], draft)
+    draft = {
+        "outcome": "not_held",
+        "reasons": ["not_this_agency"],
+        "responsible_agency": "市自然资源和规划局",
+    }
+    await command(
+        system, received["case_id"], "confidentiality-review", {"passed": True, "notes": "无"}, "reviewer"
+    )
+    await command(system, received["case_id"], "draft", draft, "reviewer", "甲", expect=422)  # no contact
+    draft["responsible_agency_contact"] = "电话 010-66668888，某市政务中心三楼"
+    await command(system, received["case_id"], "draft", draft, "reviewer", "甲")
+    await command(system, received["case_id"], "sign-off", {}, "approver", "乙")
+    await command(system, received["case_id"], "answer", {}, "registrar")
     view = await tracked(system, received)
     assert view["status"] == "answered" and view["outcome"] == "not_held"
     [answered] = [h for h in view["history"] if h["event"] == "answer-sent"]
+    assert answered["detail"]["outcome_code"] == "not_held.not_this_agency"
     letter = answered["detail"]["letter"]["body"]
-    assert "市自然资源和规划局负责公开" in letter and "第三十六条第（四）项" in letter
+    assert "由市自然资源和规划局负责公开" in letter and "010-66668888" in letter
+    assert "第三十六条第（五）项" in letter and "第（四）项" not in letter
+    [sent] = await events_named(system, "answer-sent")
+    assert sent.envelope.data["report_row"] == "三.（四）.1"
+
+
+async def test_an_art36_7_referral_never_enters_the_refusal_register(system: System) -> None:
+    """Art. 36(7): 不动产登记 records are obtained by their own procedure: the answer refers the
+    applicant there; it is no refusal, so publishing registers nothing and a later disclosure of
+    the same information is published."""
+    asked = "某小区2025年不动产登记簿"
+    referred = await apply(system, description=asked)
+    await command(system, referred["case_id"], "register", {}, "registrar")
+    referral = {
+        "outcome": "withhold",
+        "reasons": ["administrative_inquiry"],
+        "responsible_agency": "市不动产登记中心",
+    }
+    await sign_and_answer(system, referred["case_id"], referral)
+    [recorded] = await events_named(system, "decision-recorded")
+    assert recorded.envelope.data.get("description") is None
+    await system.settle()
+    publishing_db = system.apps["publishing"].state.runtime.pool
+    assert await publishing_db.fetchval("SELECT count(*) FROM refusal_register") == 0
+    [sent] = await events_named(system, "answer-sent")
+    letter = sent.envelope.data["letter"]["body"]
+    assert "依照有关法律、行政法规的规定办理" in letter and "应当先申请行政复议" not in letter
+
+    later = await apply(system, description=asked)
+    await command(system, later["case_id"], "register", {}, "registrar")
+    await sign_and_answer(
+        system, later["case_id"], {"outcome": "disclose", "disclosed_content": f"{asked}摘要"}
+    )
+    await wait_for_count(system, "published", 1)
+    assert await events_named(system, "publication-refused") == []
 
 
 async def test_a_repeat_application_is_proposed_to_the_reviewer(system: System) -> None:
@@ -238,8 +326,12 @@ async def test_the_applicant_withdraws_with_the_tracking_code(system: System) ->
     [withdrawn] = await wait_for_event(system, f"foi.review.{received['case_id']}.>", "application-withdrawn")
     assert withdrawn.envelope.causationid == r.json()["event_id"]
     assert withdrawn.envelope.actorrole == "applicant"
+    # table 三: a withdrawal ends in 三.（六）.3 其他, so that 一 + 二 = 三（总计） + 四
+    assert withdrawn.envelope.data["outcome_code"] == "other.withdrawn"
+    assert withdrawn.envelope.data["report_row"] == "三.（六）.3"
     view = await tracked(system, received)
     assert view["status"] == "withdrawn"
+    assert (await case_view(system, received["case_id"]))["outcome"] == "other.withdrawn"
     again = await system.clients["intake"].post(url, json={"reason": "再次撤回"})
     assert again.status_code == 409
     assert (await case_view(system, received["case_id"]))["status"] == "withdrawn"

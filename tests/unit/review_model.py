@@ -53,6 +53,7 @@ class Desk:
             calendar=CALENDAR,
             new_id=new_id(),
             default_profile=self.profile,
+            reconsideration_body="某市人民政府",
         )
 
     def do(self, cmd, who: str = "someone", role: str = "reviewer") -> EventBody:  # noqa: ANN001

@@ -86,7 +86,8 @@ def every_letter() -> dict[str, Letter]:
         )  # fmt: skip
     out["override_notice"] = letters.render(
         "override_notice", "某科技有限公司", office=office("override_notice"), today=TODAY,
-        party="某科技有限公司", description=DESCRIPTION, reason="涉及公共安全。",
+        party="某科技有限公司", description=DESCRIPTION, reason="涉及公共安全。", basis="public_interest",
+        content="某科技有限公司2025年度环境检测数据。", reconsideration_body="某市人民政府",
     )  # fmt: skip
     return out
 

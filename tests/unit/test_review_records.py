@@ -17,7 +17,9 @@ from tests.unit.review_model import Desk, received
 
 BEIJING_0930_0310 = datetime(2026, 3, 10, 1, 30, tzinfo=UTC)  # Tuesday 09:30 in Beijing
 DISCLOSE = d.Draft(outcome="disclose", disclosed_content="2025年学校招生计划全文")
-REFUSE = d.Draft(outcome="withhold", reasons=["process_information"])
+REFUSE = d.Draft(
+    outcome="withhold", reasons=["process_information"], reason_text="该信息为讨论记录，尚未形成正式决定"
+)
 
 
 def desk(form: str = "electronic") -> Desk:

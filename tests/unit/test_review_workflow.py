@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from gongkai_publishing.domain import Refusal, refusal_key, refusals_of, refused_by
 from gongkai_review import domain as d
-from gongkai_review.case import STATES, WORKING
+from gongkai_review.case import CLOSED, OPEN, STATES, WORKING
 from gongkai_review.commands import BY_NAME, COMMANDS
 from gongkai_review.machine import allowed, document
 from gongkai_shared.decisions import CommandRejected
@@ -28,12 +28,18 @@ PEOPLE = [("甲", "reviewer"), ("乙", "approver"), ("丙", "registrar")]
 DRAFTS = [
     {"outcome": "disclose", "disclosed_content": "招生计划全文"},
     {"outcome": "partial", "disclosed_content": "招生计划总表",
-     "withheld_parts": [{"part": "某公司的投标报价明细", "reason": "third_party_rights"}]},
-    {"outcome": "withhold", "reasons": ["state_secret"]},
-    {"outcome": "not_held", "reasons": ["not_held"], "responsible_agency": "市教育局"},
+     "withheld_parts": [{"part": "某公司的投标报价明细", "reason": "third_party_rights",
+                         "explanation": "报价明细属于该公司的商业秘密，该公司不同意公开"}]},
+    {"outcome": "withhold", "reasons": ["state_secret"], "reason_text": "该文件已定密为秘密级"},
+    {"outcome": "withhold", "reasons": ["administrative_inquiry"], "responsible_agency": "市不动产登记中心"},
+    {"outcome": "not_held", "reasons": ["does_not_exist"]},
+    {"outcome": "not_held", "reasons": ["not_this_agency"], "responsible_agency": "市教育局",
+     "responsible_agency_contact": "电话 010-12345678"},
+    {"outcome": "not_held", "reasons": ["unclear"]},
     {"outcome": "not_processed", "reasons": ["repeat"]},
     {"outcome": "disclose", "reasons": ["already_published"], "published_at": "本局门户网站"},
 ]  # fmt: skip
+ENDINGS = ("answer-sent", "application-abandoned", "application-withdrawn")
 
 
 def command_for(name: str, desk: Desk, data: st.DataObject):  # noqa: ANN201
@@ -50,7 +56,9 @@ def command_for(name: str, desk: Desk, data: st.DataObject):  # noqa: ANN201
             summary="检索结果",
         )
     if name == "receive_clarification":
-        return d.ReceiveClarification(received_on=desk.today, summary="已补正")
+        return d.ReceiveClarification(
+            received_on=desk.today, summary="已补正", corrected_request="2025年本市小学招生计划"
+        )
     if name == "start_consultation":
         return d.StartConsultation(
             party_kind=pick(st.sampled_from(["third_party", "agency", "co_producer"])),
@@ -62,10 +70,15 @@ def command_for(name: str, desk: Desk, data: st.DataObject):  # noqa: ANN201
         if name == "record_delivery":
             return d.RecordDelivery(consultation_id=cid, delivered_on=desk.today)
         if name == "override":
-            return d.Override(consultation_id=cid, reason="公共安全")
+            return d.Override(consultation_id=cid, reason="公共安全", content="招生计划全文")
         reply = pick(st.sampled_from(["consent", "refuse", "silent"]))
+        reasonable = reply != "refuse" or pick(st.booleans())
         return d.RecordReply(
-            consultation_id=cid, reply=reply, grounds="涉及商业秘密" if reply == "refuse" else None
+            consultation_id=cid,
+            reply=reply,
+            grounds="涉及商业秘密" if reply == "refuse" else None,
+            grounds_reasonable=reasonable,
+            assessment=None if reasonable else "所称商业秘密已由该公司自行公开",
         )
     if name == "review_confidentiality":
         return d.ReviewConfidentiality(passed=pick(st.booleans()), notes="审查意见")
@@ -172,6 +185,23 @@ def test_random_command_sequences_keep_the_rules(data: st.DataObject, profile: s
         # exactly one outcome code, a row of the annual report
         assert answers[0].data["outcome_code"] in BY_CODE
         assert desk.state.outcome_code == answers[0].data["outcome_code"]
+    # exactly one outcome code per ended case (table 三: 一 + 二 = 三（总计） + 四): a case that
+    # ended (answered, abandoned, withdrawn; archived after) has one ending event with a code of
+    # the closed set and the report row of that code; an open case has none
+    endings = [e for e in desk.events if e.name in ENDINGS]
+    if desk.state.status in CLOSED:
+        assert len(endings) == 1, [e.name for e in endings]
+        ending = endings[0].data
+        assert ending["outcome_code"] in BY_CODE and desk.state.outcome_code == ending["outcome_code"]
+        assert ending["report_row"] == BY_CODE[ending["outcome_code"]].report_row
+        event(f"ended {BY_CODE[ending['outcome_code']].report_row}")
+    else:
+        assert not endings and desk.state.status in OPEN
+    for e in desk.events:  # Art. 30: "still unclear after correction" only after a correction
+        if e.name == "decision-drafted" and e.data["outcome_code"] == "not_held.unclear":
+            assert any(x.name == "clarification-received" for x in desk.events[: desk.events.index(e)])
+        if e.name == "decision-recorded" and e.data["outcome_code"] == "withhold.administrative_inquiry":
+            assert e.data.get("description") is None  # 36(7): a referral, not in the refusal register
     for e in desk.events:
         if e.name == "review-approved":  # only disclosing outcomes reach publishing
             assert e.data["outcome"] in (Outcome.disclose, Outcome.partial)
@@ -250,7 +280,12 @@ def test_the_workflow_page_is_generated_from_the_table() -> None:
 
 def test_outcome_codes_are_a_closed_set_with_one_report_row_and_a_legal_basis_each() -> None:
     assert len({r.code for r in ROWS}) == len(ROWS)
-    assert all(r.legal_basis.startswith("《中华人民共和国政府信息公开条例》") for r in ROWS)
+    # every answer cites the 条例; a withdrawal is the applicant's act, under no article
+    assert all(
+        r.legal_basis.startswith("《中华人民共和国政府信息公开条例》")
+        for r in ROWS
+        if r.code != "other.withdrawn"
+    )
     assert len(WITHHOLD_REASONS) == 8  # 不予公开 rows 1-8
     assert {r.report_row for r in ROWS if r.outcome == Outcome.not_processed} == {
         f"三.（五）.{i}" for i in range(1, 6)

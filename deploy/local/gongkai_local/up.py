@@ -63,6 +63,9 @@ def service_argv(svc: str, command: str) -> list[str]:
     return [venv_bin(f"gongkai-{svc}"), command]
 
 
+RECONSIDERATION_BODY = os.environ.get("GONGKAI_REVIEW_RECONSIDERATION_BODY") or "本级人民政府（本地运行默认）"
+
+
 def service_env(svc: str, nats: Nats, pg: Postgres, install: Installation, port: int) -> dict[str, str]:
     p = f"GONGKAI_{svc.upper()}_"
     return {
@@ -77,6 +80,9 @@ def service_env(svc: str, nats: Nats, pg: Postgres, install: Installation, port:
         "GONGKAI_AUTH_SECRET": auth_secret(install),
         "GONGKAI_TRACKING_SECRET": os.environ.get("GONGKAI_TRACKING_SECRET") or install.tracking_secret(),
         "GONGKAI_FILES_KEY": os.environ.get("GONGKAI_FILES_KEY") or install.files_key(),
+        # the body the answer letters name for reconsideration (行政复议法 Art. 24): a deployment
+        # names its own; the local runtime has a default so that `make up` runs as it is
+        **({"GONGKAI_REVIEW_RECONSIDERATION_BODY": RECONSIDERATION_BODY} if svc == "review" else {}),
     }
 
 

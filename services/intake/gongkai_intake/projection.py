@@ -108,6 +108,9 @@ class ApplicationsProjection:
         if event.name not in VISIBLE:
             await self._bump(conn, case_id, event.seq)
             return
+        if event.name == "clarification-received":  # the original receipt date stays (Art. 30)
+            corrected = date.fromisoformat(d["received_on"])
+            await conn.execute("UPDATE applications SET corrected_on=$2 WHERE case_id=$1", case_id, corrected)
         if event.name in ("review-approved", "decision-recorded") and d.get("draft_id"):
             await self._bump(conn, case_id, event.seq)  # signed, not yet sent: internal
             return

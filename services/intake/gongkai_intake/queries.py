@@ -59,6 +59,7 @@ async def application_by_tracking_hash(pool: asyncpg.Pool, digest: str) -> dict 
         "status_label": STATUS_LABELS.get(row["status"], row["status"]),
         "channel": row["channel"],
         "received_on": row["received_on"].isoformat(),
+        "corrected_on": row["corrected_on"].isoformat() if row["corrected_on"] else None,
         "answer_due": row["answer_due"].isoformat() if row["answer_due"] else None,
         "answer_due_provisional": row["due_provisional"],
         "overdue": row["overdue"],

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from gongkai_shared.envelope import Actor, Envelope, derived_id
 from gongkai_shared.events import PublicationRefused, Published, ReviewApproved, make_event
-from gongkai_shared.outcomes import Outcome, discloses
+from gongkai_shared.outcomes import discloses, is_refusal
 
 PUBLISHER = Actor.system("publishing")
 
@@ -44,7 +44,10 @@ class Refusal:
 
 def refusals_of(event_name: str, data: dict) -> list[tuple[str, str, str]]:
     """What an event adds to the refusal register: (kind, text, reason) triples."""
-    if event_name == "decision-recorded" and data.get("outcome") == Outcome.withhold.value:
+    if event_name == "decision-recorded" and is_refusal(
+        data.get("outcome_code") or data.get("outcome") or ""
+    ):
+        # a refusal (不予公开); never a 36(7) referral to the special procedure (行政查询事项)
         text = data.get("description") or ""
         return [("withheld_information", text, data.get("outcome_code") or "withhold")] if text else []
     if event_name == "review-approved":

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from gongkai_shared.clock import OFFICE_TZ
 from gongkai_shared.envelope import Envelope, derived_id
 from gongkai_shared.events import WithheldPart
+from gongkai_shared.outcomes import WITHDRAWN
 
 from .case_records import RECORD_EVENTS, Appeal, Correction, Provision, record_update
 
@@ -44,9 +45,9 @@ class Consultation(BaseModel):
     started_on: date
     reply_days: int
     reply: str | None = None  # consent | refuse | silent
-    effective: str | None = None
+    effective: str | None = None  # also grounds_unreasonable (Art. 32: the agency decides)
     grounds: str | None = None
-    overridden: bool = False
+    overridden: bool = False  # the party was told in writing of the disclosure over its objection
     notice_id: str = ""  # the notice notify made of the letter: its delivery record names it
     delivered_on: date | None = None  # 送达: the party's period runs from it (Art. 32, 34)
 
@@ -77,6 +78,8 @@ class Draft(BaseModel):
     responsible_agency: str | None = None
     published_at: str | None = None
     note: str | None = None
+    responsible_agency_contact: str | None = None
+    reason_text: str | None = None
 
 
 class CaseState(BaseModel):
@@ -89,8 +92,11 @@ class CaseState(BaseModel):
     applicant_key: str = ""  # who applied, for repeat detection (name + id number)
     description: str = ""
     received_on: date  # 收到申请之日 (Art. 31): set by request-received, moved by registration
-    first_received_on: date | None = None  # as the request said: the month a fee counts in
+    # and by a correction (Art. 30: the answer period runs anew from the corrected application)
+    first_received_on: date | None = None  # the application's own receipt date: 本年新收 and the fee month
     payer_key: str = ""  # "the same applicant" of the fee bands (109号): see payer_key()
+    corrected_on: date | None = None  # the corrected application's receipt date (Art. 30)
+    corrected_request: str | None = None
     profile: str | None = None
     possible_repeat_of: list[str] = []
     departments: list[str] = []
@@ -120,6 +126,11 @@ class CaseState(BaseModel):
     answer_due: date | None = None
 
     @property
+    def original_received_on(self) -> date:
+        """The receipt date of the application, never moved by a correction."""
+        return self.first_received_on or self.received_on
+
+    @property
     def open_consultations(self) -> list[Consultation]:
         return [c for c in self.consultations.values() if c.reply is None]
 
@@ -128,6 +139,15 @@ class CaseState(BaseModel):
         """A third party refused (or is deemed to) and no public-interest decision overrides it."""
         return any(
             c.party_kind == "third_party" and c.effective == "refuse" and not c.overridden
+            for c in self.consultations.values()
+        )
+
+    @property
+    def third_party_untold(self) -> bool:
+        """A third party's objection was found unreasonable (Art. 32) and it has not yet been told
+        in writing what will be disclosed."""
+        return any(
+            c.party_kind == "third_party" and c.effective == "grounds_unreasonable" and not c.overridden
             for c in self.consultations.values()
         )
 
@@ -184,6 +204,7 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
         u = {
             "status": "registered",
             "received_on": date.fromisoformat(d["received_on"]),
+            "first_received_on": date.fromisoformat(d["received_on"]),
             "profile": d["profile"],
             "possible_repeat_of": d.get("possible_repeat_of", []),
         }
@@ -200,7 +221,14 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
             "clarification_period_days": d["period_days"],
         }
     elif name == "clarification-received":
-        u = {"status": "registered", "received_on": date.fromisoformat(d["received_on"])}
+        corrected = date.fromisoformat(d["received_on"])
+        u = {
+            "status": "registered",
+            "received_on": corrected,
+            "first_received_on": state.original_received_on,
+            "corrected_on": corrected,
+            "corrected_request": d.get("corrected_request") or d["summary"],
+        }
     elif name == "consultation-started":
         c = Consultation(
             consultation_id=d["consultation_id"],
@@ -272,7 +300,7 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
     elif name == "application-abandoned":
         u = {"status": "abandoned", "outcome_code": d["outcome_code"]}
     elif name == "application-withdrawn":
-        u = {"status": "withdrawn"}
+        u = {"status": "withdrawn", "outcome_code": d.get("outcome_code") or WITHDRAWN.code}
     elif name == "fee-notice-issued":
         fee = Fee(
             basis=d["basis"],

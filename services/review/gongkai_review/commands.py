@@ -130,7 +130,7 @@ COMMANDS = (
             allowed_in=("consulting",), leads_to="<resume>", roles=(R, V), path="consultations/reply"),
     Command("record_delivery", "记录送达", RecordDelivery, record_delivery,
             allowed_in=("consulting",), leads_to="=", roles=(R,), path="consultations/delivery"),
-    Command("override", "公共利益决定公开", Override, override,
+    Command("override", "决定公开并书面告知第三方", Override, override,
             allowed_in=WORKING, leads_to="=", roles=(A,), path="consultations/override"),
     # decision: 保密审查、拟定答复 (Art. 17, 36-38); sign_off: 签发 or 退回
     Command("review_confidentiality", "保密审查", ReviewConfidentiality, review_confidentiality,

@@ -20,7 +20,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from gongkai_shared.events import Letter
-from gongkai_shared.outcomes import BY_CODE, Outcome, row
+from gongkai_shared.outcomes import BY_CODE, Outcome, is_refusal, row
 
 from .case import Draft
 
@@ -130,6 +130,17 @@ def _dated(value: Any) -> Any:
     return value
 
 
+def remedy(outcome_code: str) -> str:
+    """Which remedy wording an answer carries (行政复议法 2023 Art. 23(1)(4), 24): reconsideration
+    first for 不予公开 (``first``), for the withheld parts of 部分公开 (``parts_first``); for every
+    other answer the applicant chooses (``choice``: 60 days reconsideration or 6 months lawsuit)."""
+    if is_refusal(outcome_code):
+        return "first"
+    if BY_CODE[outcome_code].outcome == Outcome.partial:
+        return "parts_first"
+    return "choice"
+
+
 def answer_letter(
     *,
     applicant: str,
@@ -140,7 +151,12 @@ def answer_letter(
     reconsideration_body: str,
     today: date,
     provision: dict | None = None,  # Art. 40: the form (domain/provision.py)
+    corrected_on: date | None = None,
+    corrected_request: str | None = None,
 ) -> Letter:
+    """The answer by outcome. ``received_on`` is the application's own receipt date; after a
+    correction (Art. 30) the letter also states the correction's date and quotes the corrected
+    request."""
     outcome = Outcome(draft.outcome)
     r = BY_CODE[draft.outcome_code]
     parts = [
@@ -148,6 +164,7 @@ def answer_letter(
             "part": p.part,
             "label": row(Outcome.withhold, p.reason).label,
             "legal_basis": row(Outcome.withhold, p.reason).legal_basis,
+            "explanation": p.explanation or "",
         }
         for p in draft.withheld_parts
     ]
@@ -162,12 +179,16 @@ def answer_letter(
         legal_basis=draft.legal_basis,
         description=description,
         received_on=chinese_date(received_on),
+        corrected_on=chinese_date(corrected_on) if corrected_on else "",
+        corrected_request=corrected_request or "",
         disclosed_content=draft.disclosed_content or "",
         withheld_parts=parts,
         responsible_agency=draft.responsible_agency,
+        responsible_agency_contact=draft.responsible_agency_contact or "",
+        reason_text=draft.reason_text or "",
         published_at=draft.published_at or "",
         note=draft.note,
-        reconsideration_first=outcome != Outcome.disclose,
+        remedy=remedy(draft.outcome_code),
         reconsideration_body=reconsideration_body,
         provision=provision,
     )

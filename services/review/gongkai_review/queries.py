@@ -16,14 +16,14 @@ from .projection import description_key
 _COLUMNS = (
     "case_id, received_on, channel, applicant_name, applicant_type, description, form, delivery,"
     " status, outcome, reasons, legal_basis, decided_by, decided_at, answer_due, overdue, last_seq,"
-    " profile"
+    " profile, original_received_on, corrected_on"
 )
 
 
 def _row(r: asyncpg.Record) -> dict[str, Any]:
     d = dict(r)
     d["reasons"] = json.loads(d["reasons"]) if d["reasons"] else []
-    for k in ("received_on", "decided_at", "answer_due"):
+    for k in ("received_on", "decided_at", "answer_due", "original_received_on", "corrected_on"):
         d[k] = d[k].isoformat() if d[k] else None
     d["status_label"] = LABELS.get(d["status"], d["status"])
     return d
@@ -104,3 +104,17 @@ async def month_ordinal(pool: asyncpg.Pool, case_id: str) -> int | None:
         " WHERE me.case_id=$1 GROUP BY me.case_id",
         case_id,
     )
+
+
+async def received_in_year(pool: asyncpg.Pool, year: int) -> dict[str, int]:
+    """本年新收 (table 三, row 一) by applicant type: applications whose own receipt date falls in
+    ``year``. A correction (Art. 30) moves the answer period, not the receipt: a December
+    application corrected in January is still December's year."""
+    rows = await pool.fetch(
+        "SELECT applicant_type, count(*) AS n FROM cases"
+        " WHERE original_received_on >= make_date($1, 1, 1)"
+        " AND original_received_on < make_date($1 + 1, 1, 1)"
+        " GROUP BY applicant_type",
+        year,
+    )
+    return {r["applicant_type"]: r["n"] for r in rows}

@@ -21,7 +21,9 @@ class ReviewSettings(FileServiceSettings):
     office_email: str = "gongkai@example.gov.cn"
     # letter type -> document number format with {year} and {number} (numbering.py); JSON
     letter_numbers: dict[str, str] = Field(default_factory=lambda: dict(FORMATS))
-    reconsideration_body: str = "本级人民政府"  # where reconsideration is applied for
+    # where reconsideration is applied for, by name (行政复议法 Art. 24), e.g. "某市人民政府": no
+    # default, the service refuses to start without it (gongkai-up sets one for the local runtime)
+    reconsideration_body: str = ""
     session_hours: float = 8.0  # how long a signed-in staff member's session token lasts
     # single sign-on (issue 8): an OIDC provider replaces local passwords when an issuer is set
     oidc_issuer: str = ""  # e.g. https://sso.example.gov.cn/realms/office; empty = OIDC off
@@ -46,6 +48,10 @@ class ReviewSettings(FileServiceSettings):
             reconsideration_body=self.reconsideration_body,
             numbers=dict(self.letter_numbers),
         )
+
+    def required_settings(self) -> dict[str, str]:
+        """The answer letters name the reconsideration body (行政复议法 Art. 24)."""
+        return {"GONGKAI_REVIEW_RECONSIDERATION_BODY": self.reconsideration_body}
 
     @property
     def oidc_enabled(self) -> bool:

@@ -6,9 +6,13 @@
   the annual report, Art. 49-50); Art. 37: a partial disclosure lists each withheld part with
   its reason and legal basis.
 - Art. 51: the applicant may complain, apply for administrative reconsideration or sue. Since
-  2024-01-01 reconsideration comes first for 不予公开 (withheld parts included; 行政复议法
-  Art. 23); otherwise the applicant chooses. The letter names the reconsideration body
-  (``Context.reconsideration_body``): the wording is in ``templates/_remedy.j2``.
+  2024-01-01 reconsideration comes first for 不予公开 and the withheld parts of 部分公开
+  (行政复议法 Art. 23(1)(4)); for every other answer (36(7) referrals included) the applicant
+  chooses: reconsideration within 60 days or a lawsuit within 6 months. The letter names the
+  reconsideration body (Art. 24; ``Context.reconsideration_body``, configured by name):
+  ``letters.remedy`` picks the wording, ``templates/_remedy.j2`` holds it.
+- Art. 30: after a correction the letter states the original receipt date and the correction's,
+  and quotes the corrected request.
 
 Sending the answer stops the clock (notify).
 """
@@ -35,7 +39,9 @@ def send_answer(s: CaseState, c: SendAnswer, ctx: Context) -> AnswerSent:
     letter = letters.answer_letter(
         applicant=s.applicant_name,
         description=s.description,
-        received_on=s.received_on,
+        received_on=s.original_received_on,
+        corrected_on=s.corrected_on,
+        corrected_request=s.corrected_request,
         draft=d,
         office=ctx.office,
         reconsideration_body=ctx.reconsideration_body,

@@ -31,6 +31,7 @@ class RequestClarification(Input):
 class ReceiveClarification(Input):
     received_on: Day
     summary: Text
+    corrected_request: Annotated[str, paragraph(5000, min_length=1)] | None = None  # quoted in the answer
 
 
 class Abandon(Input):
@@ -62,7 +63,9 @@ def receive_clarification(s: CaseState, c: ReceiveClarification, ctx: Context) -
     and today."""
     if c.received_on > ctx.today or c.received_on < (s.clarification_requested_on or c.received_on):
         raise reject("the correction's receipt date must lie between the notice and today")
-    return ClarificationReceived(case_id=s.case_id, received_on=c.received_on, summary=c.summary)
+    return ClarificationReceived(
+        case_id=s.case_id, received_on=c.received_on, summary=c.summary, corrected_request=c.corrected_request
+    )
 
 
 def abandon(s: CaseState, c: Abandon, ctx: Context) -> ApplicationAbandoned:

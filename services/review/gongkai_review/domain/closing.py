@@ -9,6 +9,7 @@ case (answered, abandoned, withdrawn) is archived (归档, the last step of 登�
 from __future__ import annotations
 
 from gongkai_shared.events import ApplicationWithdrawn, CaseArchived
+from gongkai_shared.outcomes import WITHDRAWN
 
 from ..case import CaseState
 from .common import Context, Input, Text
@@ -23,8 +24,11 @@ class Archive(Input):
 
 
 def withdraw(s: CaseState, c: Withdraw, ctx: Context) -> ApplicationWithdrawn:
-    """The case closes; its clock stops."""
-    return ApplicationWithdrawn(case_id=s.case_id, reason=c.reason)
+    """The case closes; its clock stops. It ends in the annual report's row 三.（六）.3 (其他), so
+    that 一 + 二 = 三（总计） + 四 (国办公开办函〔2021〕30号)."""
+    return ApplicationWithdrawn(
+        case_id=s.case_id, reason=c.reason, outcome_code=WITHDRAWN.code, report_row=WITHDRAWN.report_row
+    )
 
 
 def archive(s: CaseState, c: Archive, ctx: Context) -> CaseArchived:

@@ -54,7 +54,7 @@ class Context:
     new_id: str = ""
     default_profile: str = "national-2019"
     office: Office = field(default_factory=Office)  # the sender, and this letter's number (issue 9)
-    reconsideration_body: str = "本级人民政府"
+    reconsideration_body: str = ""  # by name (行政复议法 Art. 24): ReviewSettings, required
     repeats: list[str] = field(default_factory=list)
     # the case's number among the same applicant's applications of its calendar month (109号)
     month_ordinal: int | None = None

@@ -4,19 +4,24 @@
 
 - Art. 32: disclosure that may harm a third party's lawful rights needs the third party's
   opinion, asked in writing (征求意见书); it has 15 working days from receiving the letter. A
-  silent third party: the office decides itself (a local profile may read silence as refusal). A
-  refusal with reasonable grounds binds (不予公开), unless the office decides that withholding
-  would gravely affect the public interest: it may then disclose, and tells the third party in
-  writing what it discloses and why (公共利益决定公开, ``override``).
-- Art. 34: information produced by several agencies: the leading one may consult the others,
-  who have 15 working days; a silent co-producer is deemed to consent (视为同意公开).
+  silent third party: the office decides itself, under every profile (a local measure cannot
+  override Art. 32). A refusal binds (不予公开) only with reasonable grounds: the office records
+  whether they are (``grounds_reasonable``) and, if not, why (``assessment``; effective
+  ``grounds_unreasonable``: the office decides). Over a binding refusal the office may still
+  disclose if withholding would gravely affect the public interest (公共利益决定公开). Either
+  way, before disclosing over the objection it tells the third party in writing the content it
+  will disclose, why, and the party's remedies (``override``).
+- Art. 34: information produced by several agencies (co-producers): the leading one consults the
+  others, who have 15 working days; a silent **co-producer** is deemed to consent (视为同意公开).
+  Another agency consulted about its duties (``agency``) is not a co-producer: its silence
+  leaves the decision to the office.
 - Art. 33 ¶2: the time taken by consultations is not counted in the answer period (notify's
   clock pauses while any consultation is open).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from gongkai_shared.events import (
     ConsultationReplied,
@@ -43,8 +48,10 @@ class StartConsultation(Input):
 
 class RecordReply(Input):
     consultation_id: ConsultationId
-    reply: Reply
+    reply: Literal["consent", "refuse", "silent"]  # grounds_unreasonable is the office's reading, not a reply
     grounds: Annotated[str, paragraph(5000)] | None = None
+    grounds_reasonable: bool = True  # Art. 32: a refusal binds only with reasonable grounds
+    assessment: Annotated[str, paragraph(5000, min_length=1)] | None = None  # why they are not
 
 
 class RecordDelivery(Input):
@@ -55,6 +62,7 @@ class RecordDelivery(Input):
 class Override(Input):
     consultation_id: ConsultationId
     reason: Text
+    content: Annotated[str, paragraph(100_000, min_length=1)]  # the information to be disclosed
 
 
 def start_consultation(s: CaseState, c: StartConsultation, ctx: Context) -> ConsultationStarted:
@@ -72,7 +80,6 @@ def start_consultation(s: CaseState, c: StartConsultation, ctx: Context) -> Cons
         description=s.description,
         matter=c.matter,
         reply_days=days,
-        silent=p.silent_third_party,
     )
     return ConsultationStarted(
         case_id=s.case_id,
@@ -87,13 +94,14 @@ def start_consultation(s: CaseState, c: StartConsultation, ctx: Context) -> Cons
 
 
 def record_reply(s: CaseState, c: RecordReply, ctx: Context) -> ConsultationReplied:
-    """One reply per open consultation. Silence only once the period is over, read per profile
-    (third party: the office decides, or deemed refusal; co-producer: deemed consent, Art. 34).
-    A refusal records its grounds (a refusal binds only with reasonable grounds, Art. 32)."""
+    """One reply per open consultation. Silence only once the period is over (third party: the
+    office decides, Art. 32; co-producer: deemed consent, Art. 34; another agency: the office
+    decides). A refusal records its grounds, and whether they are reasonable: one that is not
+    says why and leaves the decision to the office (Art. 32)."""
     con = s.consultations.get(c.consultation_id)
     if con is None or con.reply is not None:
         raise reject(f"no open consultation {c.consultation_id}")
-    effective = c.reply
+    effective = Reply(c.reply)
     if c.reply == Reply.silent:
         # the party's period runs from the day it received the letter (Art. 32, 34): recorded,
         # else presumed per channel; notify's clock ends the answer's pause on the same day
@@ -104,19 +112,30 @@ def record_reply(s: CaseState, c: RecordReply, ctx: Context) -> ConsultationRepl
         if ctx.today <= until:
             raise reject(f"the party may still reply until {until}")
         p = profile_of(s, ctx)
-        if con.party_kind == PartyKind.third_party:
-            effective = Reply.refuse if p.silent_third_party == "deemed_refusal" else Reply.silent
-        else:
-            effective = Reply.consent if p.silent_co_producer == "deemed_consent" else Reply.silent
+        co_producer = con.party_kind == PartyKind.co_producer
+        effective = (
+            Reply.consent if co_producer and p.silent_co_producer == "deemed_consent" else Reply.silent
+        )
     if c.reply == Reply.refuse and not c.grounds:
         raise reject("a refusal records the party's grounds")
+    reasonable: bool | None = None
+    if c.reply == Reply.refuse and con.party_kind == PartyKind.third_party:
+        reasonable = c.grounds_reasonable
+        if not reasonable:
+            if not c.assessment:
+                raise reject("assessment: why the third party's grounds are not reasonable (Art. 32)")
+            effective = Reply.grounds_unreasonable
+    elif not c.grounds_reasonable or c.assessment:
+        raise reject("grounds_reasonable/assessment only for a third party's refusal (Art. 32)")
     return ConsultationReplied(
         case_id=s.case_id,
         consultation_id=c.consultation_id,
-        reply=c.reply,
+        reply=Reply(c.reply),
         effective=effective,
         grounds=c.grounds,
         replied_on=ctx.today,
+        grounds_reasonable=reasonable,
+        assessment=c.assessment if reasonable is False else None,
     )
 
 
@@ -132,10 +151,14 @@ def record_delivery(s: CaseState, c: RecordDelivery, ctx: Context) -> NoticeDeli
 
 
 def override(s: CaseState, c: Override, ctx: Context) -> PublicInterestOverride:
-    """Art. 32: only a third party's (effective) refusal, once, with the written notice to it."""
+    """Art. 32: only a third party's objection (a refusal with reasonable grounds: in the public
+    interest; one found unreasonable: on the office's own decision), once, with the written notice
+    of the content to be disclosed, the reasons and the party's remedies."""
     con = s.consultations.get(c.consultation_id)
-    if con is None or con.party_kind != "third_party" or con.effective != "refuse" or con.overridden:
+    objects = con is not None and con.effective in ("refuse", "grounds_unreasonable")
+    if con is None or con.party_kind != "third_party" or not objects or con.overridden:
         raise reject("only a third party's refusal can be overridden, once")
+    basis = "public_interest" if con.effective == "refuse" else "grounds_unreasonable"
     letter = letters.render(
         "override_notice",
         con.party,
@@ -144,7 +167,15 @@ def override(s: CaseState, c: Override, ctx: Context) -> PublicInterestOverride:
         party=con.party,
         description=s.description,
         reason=c.reason,
+        content=c.content,
+        basis=basis,
+        reconsideration_body=ctx.reconsideration_body,
     )
     return PublicInterestOverride(
-        case_id=s.case_id, consultation_id=c.consultation_id, reason=c.reason, letter=letter
+        case_id=s.case_id,
+        consultation_id=c.consultation_id,
+        reason=c.reason,
+        letter=letter,
+        content=c.content,
+        basis=basis,
     )

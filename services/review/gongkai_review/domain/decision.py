@@ -5,12 +5,17 @@
 - Art. 17: information is reviewed before it is disclosed (保密审查, under the State Secrets
   Law): no disclosing draft without a **passed** review; refusals may follow a failed one.
 - Art. 36: the kinds of answer (the closed set of outcome codes, ``gongkai_shared.outcomes``, one
-  row each of the annual report): already published (say where), disclosed, withheld with a
-  reason (Art. 14-16), not held (name the responsible agency if known), not processed ...
-- Art. 37: separable parts (区分处理): disclose the rest, and withhold each part with a reason;
-  a withheld part must not appear in the disclosed content.
+  report row each): already published (say where), disclosed, withheld with a reason (Art. 14-16)
+  **and the case's own reasons** (36(3): the category alone is not a reason), does not exist
+  (36(4)), not this agency's (36(5), Art. 10: name the responsible agency and how to reach it),
+  not processed ...; 36(7) (工商、不动产登记 …) refers the applicant to the special procedure.
+- Art. 37: separable parts (区分处理): disclose the rest, and withhold each part with a reason
+  and its explanation; a withheld part must not appear in the disclosed content.
 - Art. 38: information that would have to be created or analysed need not be provided.
-- Art. 32: a third party's refusal bars full disclosure unless overridden in the public interest.
+- Art. 30: "still unclear after correction" only once a correction was received.
+- Art. 32: a third party's refusal with reasonable grounds bars full disclosure unless overridden
+  in the public interest; an objection found unreasonable does not, but the party is told in
+  writing before the information is disclosed.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from gongkai_shared.events import ConfidentialityReviewed, DecisionDrafted, WithheldPart
-from gongkai_shared.outcomes import BY_CODE, Outcome, code, discloses, reasons_for
+from gongkai_shared.outcomes import BY_CODE, PART_REASONS, Outcome, code, discloses, is_refusal, reasons_for
 from gongkai_shared.text import line, paragraph
 
 from ..case import CaseState
@@ -35,6 +40,7 @@ class ReviewConfidentiality(Input):
 class PartWithheld(Input):
     part: Annotated[str, paragraph(2000, min_length=1)]
     reason: Annotated[str, line(100)]
+    explanation: Annotated[str, paragraph(2000, min_length=1)]  # why, in this case (Art. 36(3), 37)
 
 
 class Draft(Input):
@@ -47,8 +53,10 @@ class Draft(Input):
     title: Annotated[str, line(300, min_length=1)] | None = None
     withheld_parts: list[PartWithheld] = Field(default_factory=list, max_length=50)
     responsible_agency: Annotated[str, line(300)] | None = None
+    responsible_agency_contact: Annotated[str, line(500)] | None = None
     published_at: Annotated[str, line(500)] | None = None
     note: Annotated[str, paragraph(5000)] | None = None
+    reason_text: Annotated[str, paragraph(5000, min_length=1)] | None = None  # Art. 36(3)
 
     @model_validator(mode="after")
     def _fits_outcome(self) -> Draft:
@@ -64,10 +72,9 @@ class Draft(Input):
         if self.outcome == Outcome.partial:
             if not self.withheld_parts or not self.disclosed_content:
                 raise ValueError("partial disclosure needs disclosed_content and withheld_parts")
-            withhold = reasons_for(Outcome.withhold)
-            bad = [p.reason for p in self.withheld_parts if p.reason not in withhold]
+            bad = [p.reason for p in self.withheld_parts if p.reason not in PART_REASONS]
             if bad:
-                raise ValueError(f"withheld_parts: reasons {bad} not in {list(withhold)}")
+                raise ValueError(f"withheld_parts: reasons {bad} not in {list(PART_REASONS)}")
         elif self.withheld_parts:
             raise ValueError("withheld_parts only with outcome partial")
         if self.outcome == Outcome.disclose:
@@ -75,6 +82,15 @@ class Draft(Input):
                 raise ValueError("published_at: where the information was proactively published")
             if reason is None and not self.disclosed_content:
                 raise ValueError("disclosed_content is required to disclose")
+        if is_refusal(self.code) and not self.reason_text:
+            raise ValueError("reason_text: the reasons of this refusal in this case (Art. 36(3))")
+        if self.code == "not_held.not_this_agency" and not (
+            self.responsible_agency and self.responsible_agency_contact
+        ):
+            raise ValueError(
+                "responsible_agency, responsible_agency_contact: the agency that is responsible "
+                "and how to reach it (Art. 36(5))"
+            )
         return self
 
     @property
@@ -95,6 +111,12 @@ def draft(s: CaseState, c: Draft, ctx: Context) -> DecisionDrafted:
         raise reject("保密审查未通过，不能公开 (no disclosure without a passed confidentiality review)")
     if c.outcome == Outcome.disclose and s.third_party_objects and c.code == "disclose":
         raise reject("第三方不同意公开：应部分公开、不予公开，或以公共利益决定公开")
+    if discloses(c.outcome) and s.third_party_untold:
+        raise reject(
+            "第三方不同意公开的理由不合理：公开前应书面告知第三方 (Art. 32: tell the third party first)"
+        )
+    if c.code == "not_held.unclear" and s.corrected_on is None:
+        raise reject("补正后申请内容仍不明确：须先收到补正 (Art. 30: only after a correction)")
     for p in c.withheld_parts:
         if normal(p.part) and normal(p.part) in normal(c.disclosed_content or ""):
             raise reject(f"withheld part {p.part!r} appears in the disclosed content")
@@ -107,8 +129,12 @@ def draft(s: CaseState, c: Draft, ctx: Context) -> DecisionDrafted:
         legal_basis=c.legal_basis or r.legal_basis,
         title=c.title or " ".join(s.description.split())[:300],  # a title is one line
         disclosed_content=c.disclosed_content,
-        withheld_parts=[WithheldPart(part=p.part, reason=p.reason) for p in c.withheld_parts],
+        withheld_parts=[
+            WithheldPart(part=p.part, reason=p.reason, explanation=p.explanation) for p in c.withheld_parts
+        ],
         responsible_agency=c.responsible_agency,
         published_at=c.published_at,
         note=c.note,
+        responsible_agency_contact=c.responsible_agency_contact,
+        reason_text=c.reason_text,
     )

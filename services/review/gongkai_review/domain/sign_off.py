@@ -5,13 +5,14 @@ it, and the office's procedure (DOMAIN.md §5) is four eyes: the approver (offic
 for a major case) is never the drafter. Signing turns the draft into the decision: a disclosing
 one (``review-approved``, which publishing may later put in the catalogue) or one that discloses
 nothing (``decision-recorded``; a refusal names the refused information for the register that
-keeps it from ever being published, seed measures and Art. 25).
+keeps it from ever being published, seed measures and Art. 25; a 36(7) referral to the special
+procedure is not a refusal and names nothing).
 """
 
 from __future__ import annotations
 
 from gongkai_shared.events import DecisionRecorded, DraftRejected, ReviewApproved
-from gongkai_shared.outcomes import BY_CODE, Outcome, discloses
+from gongkai_shared.outcomes import BY_CODE, Outcome, discloses, is_refusal
 
 from ..case import CaseState
 from .common import Context, Input, Text, on_record, reject
@@ -63,5 +64,7 @@ def sign_off(s: CaseState, c: SignOff, ctx: Context) -> ReviewApproved | Decisio
         draft_id=d.draft_id,
         drafted_by=d.drafted_by,
         responsible_agency=d.responsible_agency,
-        description=s.description if outcome == Outcome.withhold else None,  # the refused information
+        # the refused information, for the refusal register: refusals only (a 36(7) referral is not one)
+        description=s.description if is_refusal(d.outcome_code) else None,
+        reason_text=d.reason_text,
     )
