@@ -10,7 +10,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from .envelope import TYPE_PREFIX, Actor, Envelope, new_id, utcnow
@@ -393,15 +401,32 @@ class ConsultationReplied(EventBody):
     assessment: Text | None = None
 
 
+class DeliveredNotice(StrEnum):
+    """The notices whose day of receipt starts someone else's period."""
+
+    consultation = "consultation"  # 征求意见书: the party's period (Art. 32, 34)
+    clarification = "clarification"  # 补正告知书: the applicant's correction period (Art. 30)
+    fee = "fee"  # 收费通知书: the applicant's payment period (109号)
+
+
 @event("notice-delivered", context="review")
 class NoticeDelivered(EventBody):
-    """送达: the day a consulted party received the letter (a registrar enters it from the post's
-    return receipt). The party's period runs from it (Art. 32, 34); it wins over the presumed
-    delivery time and over an e-mail's record."""
+    """送达: the day the recipient received a notice (a registrar enters it from the post's return
+    receipt): a consulted party's letter (``consultation_id`` names it; Art. 32, 34), or the
+    applicant's clarification notice (Art. 30) or fee notice (109号). The recipient's period runs
+    from it; it wins over the presumed delivery time and over an e-mail's record. Events before
+    the clarification and fee notices carry no ``notice``: a consultation's."""
 
     case_id: Id
-    consultation_id: Id
+    consultation_id: Id | None = None
     delivered_on: Day
+    notice: DeliveredNotice = DeliveredNotice.consultation
+
+    @model_validator(mode="after")
+    def _names_its_letter(self) -> NoticeDelivered:
+        if (self.notice == DeliveredNotice.consultation) != (self.consultation_id is not None):
+            raise ValueError("consultation_id: names the consultation letter, and only it")
+        return self
 
 
 @event("public-interest-override", context="review")

@@ -31,8 +31,11 @@ class RuleProfile:
     fee_payment_days: int
     # 送达: calendar days after issue at which a notice is presumed received, per channel, until
     # the delivery record (or a registrar, for post) gives the day (Art. 30, 32, 34 periods run
-    # from receipt). Office practice, not the 条例: e-mail and online the same day, post 3 days.
-    presumed_delivery_days: tuple[tuple[str, int], ...] = (("email", 0), ("webhook", 0), ("post", 3))
+    # from receipt; 109号 the fee's payment period). Office practice, not the 条例: e-mail, online
+    # and by hand the same day, post 3 days.
+    presumed_delivery_days: tuple[tuple[str, int], ...] = (
+        ("email", 0), ("webhook", 0), ("online", 0), ("in_person", 0), ("post", 3),
+    )  # fmt: skip
 
     def presumed_delivery(self, channel: str) -> int:
         """Calendar days from issue to presumed receipt on ``channel`` (unknown channels: post's)."""

@@ -202,3 +202,167 @@ def test_every_provisional_year_has_its_13_statutory_days_off(year: int) -> None
     assert any(date(year, 4, n) in days for n in (4, 5, 6))
     spring = sorted(x for x in days if x.month in (1, 2) and x != date(year, 1, 1))
     assert len(spring) == 4 and (spring[-1] - spring[0]).days == 3
+
+
+# --- the applicant's periods from the day it received the notice (Art. 30; 109号) --------------
+#
+# A clarification notice and a fee notice sent by post on Tuesday 2026-03-10 (the applicant gave
+# no e-mail address) are presumed received 3 days later, 03-13 (the profile's). A registrar
+# records the actual receipt on Monday 03-16 from the return receipt.
+# - correction period, 15 working days: from 03-13, 03-16..03-20 (5), 03-23..03-27 (10),
+#   03-30..04-03 (15): 04-03; from 03-16, 03-17..04-03 (14), 04-04..04-06 清明, 04-07 (15): 04-07.
+# - payment period, 20 working days: from 03-13, 04-07..04-10 (19), 04-13 (20): 04-13; from
+#   03-16, 04-07..04-10 (18), 04-13 (19), 04-14 (20): 04-14.
+
+NOTICE_SENT, PRESUMED, RECEIVED_BY_POST = date(2026, 3, 10), date(2026, 3, 13), date(2026, 3, 16)
+
+
+def _by_post() -> Desk:
+    """Registered 03-02; the applicant gave no e-mail address: its notices go by post."""
+    state, _ = received()
+    desk = Desk(state.model_copy(update={"applicant_channel": "post"}))
+    desk.do(d.Register(), "丙", "registrar")
+    desk.now = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+    return desk
+
+
+def _on(desk: Desk, day: date) -> None:
+    desk.now = datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)  # 10:00 Beijing
+
+
+def test_abandonment_waits_for_the_correction_period_from_receipt_art_30() -> None:
+    """Rule (Art. 30: 视为放弃 only after the correction period, which runs from the day the
+    applicant received the notice): posted 03-10, presumed received 03-13 (period to 04-03); the
+    registrar records receipt on 03-16: abandonment refused on 04-07, allowed on 04-08."""
+    desk = _by_post()
+    desk.do(d.RequestClarification(items=["请说明所需信息的年份"], period_days=15), "甲", "reviewer")
+    _on(desk, date(2026, 3, 13))
+    with pytest.raises(CommandRejected, match="2026-04-03"):  # presumed receipt
+        desk.do(d.Abandon(), "丙", "registrar")
+    _on(desk, date(2026, 3, 17))
+    with pytest.raises(CommandRejected, match="2026-03-10"):  # not before the notice
+        desk.do(d.RecordDelivery(notice="clarification", delivered_on=date(2026, 3, 9)), "丙", "registrar")
+    body = desk.do(d.RecordDelivery(notice="clarification", delivered_on=RECEIVED_BY_POST), "丙", "registrar")
+    assert body.notice == "clarification" and body.consultation_id is None  # type: ignore[attr-defined]
+    assert desk.state.clarification_delivered_on == RECEIVED_BY_POST
+    for day in (date(2026, 4, 6), date(2026, 4, 7)):
+        _on(desk, day)
+        with pytest.raises(CommandRejected, match="2026-04-07"):
+            desk.do(d.Abandon(), "丙", "registrar")
+    _on(desk, date(2026, 4, 8))
+    assert desk.do(d.Abandon(), "丙", "registrar").outcome_code == "other.no_clarification"  # type: ignore[attr-defined]
+
+
+def test_an_e_mailed_clarification_notice_counts_from_the_day_it_was_sent_art_30() -> None:
+    """Rule (Art. 30): an applicant with an e-mail address: the notice e-mailed on 03-11 (Beijing)
+    is received that day, whatever later attempt follows; 15 working days: 03-12, 03-13 (2),
+    03-16..03-27 (12), 03-30..04-01 (15): abandonment refused on 04-01."""
+    state, _ = received()
+    desk = Desk(state)
+    desk.do(d.Register(), "丙", "registrar")
+    _on(desk, NOTICE_SENT)
+    desk.do(d.RequestClarification(items=["请说明所需信息的年份"], period_days=15), "甲", "reviewer")
+    asked = desk.events[-1]
+    for day in (11, 12):
+        sent = NoticeDeliveryAttempted(
+            case_id="case-1", notice_id=letter_notice_id(asked.id, "clarification", "applicant"),
+            delivery_id="d1", kind="clarification", channel="email", recipient="a***@b.cn", attempt=1,
+            status="sent", attempted_at=datetime(2026, 3, day, 2, 0, tzinfo=UTC),
+        )  # fmt: skip
+        desk.state = evolve(desk.state, make_event(sent, aggregate_id="case-1", actor=CLOCK, time=desk.now))
+    assert desk.state.clarification_delivered_on == date(2026, 3, 11)
+    _on(desk, date(2026, 4, 1))
+    with pytest.raises(CommandRejected, match="2026-04-01"):
+        desk.do(d.Abandon(), "丙", "registrar")
+
+
+def test_the_fee_is_unpaid_only_after_20_working_days_from_receipt_109hao() -> None:
+    """Rule (国办函〔2020〕109号: unpaid 20 working days after receiving the notice): posted 03-10,
+    presumed received 03-13 (the profile's, no table of review's own): pay by 04-13; the
+    registrar records receipt on 03-16: pay by 04-14, abandoned from 04-15, a payment on 04-14
+    accepted."""
+    desk = _by_post()
+    body = desk.do(d.IssueFeeNotice(basis="per_volume", pages=40, sent_by="post"), "甲", "reviewer")
+    assert (body.delivered_on, body.delivery_presumed) == (PRESUMED, True)  # type: ignore[attr-defined]
+    assert "二〇二六年四月十三日" in body.letter.body  # type: ignore[attr-defined]
+    _on(desk, date(2026, 3, 17))
+    desk.do(d.RecordDelivery(notice="fee", delivered_on=RECEIVED_BY_POST), "丙", "registrar")
+    assert desk.state.fee and desk.state.fee.delivered_on == RECEIVED_BY_POST
+    paid = Desk(desk.state)
+    _on(desk, date(2026, 4, 14))
+    with pytest.raises(CommandRejected, match="2026-04-14"):
+        desk.do(d.AbandonUnpaid(), "丙", "registrar")
+    _on(paid, date(2026, 4, 14))
+    paid.do(d.RecordPayment(amount_yuan=100, paid_on=date(2026, 4, 14)), "丙", "registrar")
+    assert paid.state.status == "registered"
+    _on(desk, date(2026, 4, 15))
+    assert desk.do(d.AbandonUnpaid(), "丙", "registrar").outcome_code == "other.fee_unpaid"  # type: ignore[attr-defined]
+
+
+def test_a_registrar_names_the_notice_delivered_and_old_records_are_consultations() -> None:
+    """Rule (Art. 30, 32, 34; 109号): a delivery record names its notice; a consultation letter's
+    names the consultation, the others none; records written before the notice was named are a
+    consultation's."""
+    from gongkai_shared.events import NoticeDelivered
+
+    old = NoticeDelivered.model_validate(
+        {"case_id": "c1", "consultation_id": "k1", "delivered_on": "2026-03-16"}
+    )
+    assert old.notice == "consultation"
+    with pytest.raises(ValueError, match="consultation_id"):
+        NoticeDelivered(case_id="c1", delivered_on=RECEIVED_BY_POST)
+    with pytest.raises(ValueError, match="consultation_id"):
+        d.RecordDelivery(notice="fee", consultation_id="k1", delivered_on=RECEIVED_BY_POST)
+    desk = _by_post()
+    with pytest.raises(CommandRejected):  # no fee notice on the case
+        desk.do(d.RecordDelivery(notice="fee", delivered_on=RECEIVED_BY_POST), "丙", "registrar")
+
+
+def _applicant_clock(*extra: tuple[str, date, dict]) -> list[ClockEvent]:
+    """Notify's view: received 03-02 from an applicant without e-mail; both notices on 03-10."""
+    events = [
+        ClockEvent(
+            1, "e1", "request-received", RECEIVED, {"received_on": RECEIVED.isoformat(), "channel": "post"}
+        ),
+        ClockEvent(2, "e2", "clarification-requested", NOTICE_SENT, {"period_days": 15, "items": ["x"]}),
+    ]
+    return events + [ClockEvent(i, f"e{i}", n, on, data) for i, (n, on, data) in enumerate(extra, start=3)]
+
+
+def _kind(events: list[ClockEvent], kind: str):  # noqa: ANN202
+    return next(x for x in compute_case("c1", events, NATIONAL_2019, CAL) if x.kind == kind)
+
+
+def test_notify_counts_the_correction_period_from_receipt_art_30() -> None:
+    """Rule (Art. 30): notify's correction period agrees with review: 03-13..04-03 presumed,
+    03-16..04-07 once the registrar's record arrives; an e-mail sent 03-11 to an applicant with an
+    address: from 03-11."""
+    c = _kind(_applicant_clock(), "correction_period")
+    assert (c.start_on, c.due_on) == (PRESUMED, date(2026, 4, 3))
+    record = (
+        "notice-delivered",
+        date(2026, 3, 17),
+        {"notice": "clarification", "delivered_on": "2026-03-16"},
+    )
+    c = _kind(_applicant_clock(record), "correction_period")
+    assert (c.start_on, c.due_on) == (RECEIVED_BY_POST, date(2026, 4, 7))
+    sent = {"notice_id": letter_notice_id("e2", "clarification", "applicant"), "kind": "clarification",
+            "channel": "email", "attempted_at": "2026-03-11T02:00:00+00:00"}  # fmt: skip
+    c = _kind(_applicant_clock(("notice-delivery-attempted", date(2026, 3, 11), sent)), "correction_period")
+    assert c.start_on == date(2026, 3, 11)
+
+
+def test_notify_counts_the_fee_payment_from_receipt_109hao() -> None:
+    """Rule (109号): the fee notice presumed received 03-13: pay by 04-13; the registrar's record
+    of 03-16: by 04-14; the answer's pause still starts on the notice's day (03-10)."""
+    fee = {"basis": "per_volume", "amount_yuan": 100, "notified_on": "2026-03-10",
+           "delivered_on": "2026-03-13", "delivery_presumed": True, "payment_days": 20,
+           "lines": []}  # fmt: skip
+    events = [_applicant_clock()[0], ClockEvent(2, "e2", "fee-notice-issued", NOTICE_SENT, fee)]
+    f = _kind(events, "fee_payment")
+    assert (f.start_on, f.due_on) == (PRESUMED, date(2026, 4, 13))
+    events.append(ClockEvent(3, "e3", "notice-delivered", date(2026, 3, 17),
+                             {"notice": "fee", "delivered_on": "2026-03-16"}))  # fmt: skip
+    f = _kind(events, "fee_payment")
+    assert (f.start_on, f.due_on) == (RECEIVED_BY_POST, date(2026, 4, 14))
+    assert _kind(events, "answer").pauses[-1].start == NOTICE_SENT

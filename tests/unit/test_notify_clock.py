@@ -68,7 +68,8 @@ def test_registration_confirms_the_receipt_date_and_the_profile() -> None:
 
 def test_clarification_suspends_then_the_deadline_runs_anew_from_the_correction() -> None:
     """Rule: Art. 30, from the request for correction the answer deadline is suspended; from the
-    corrected application's receipt it runs anew, the full 20 working days."""
+    corrected application's receipt it runs anew, the full 20 working days. The correction period
+    runs from the applicant's receipt of the notice."""
     events = [
         received(date(2026, 3, 2)),
         ev("clarification-requested", date(2026, 3, 4), period_days=15, items=["x"]),
@@ -77,7 +78,10 @@ def test_clarification_suspends_then_the_deadline_runs_anew_from_the_correction(
     assert a.status == "suspended" and a.due_on is None and a.status_since == date(2026, 3, 4)
     cs = compute_case("c1", events, NATIONAL_2019, CAL)
     period = next(d for d in cs if d.kind == "correction_period")
-    assert period.due_on == CAL.add_working_days(date(2026, 3, 4), 15).due and period.status == "running"
+    # the applicant's period runs from its receipt of the notice: no e-mail on record, by post,
+    # presumed received 3 days later (03-07): 15 working days end 03-27
+    assert period.start_on == date(2026, 3, 7)
+    assert period.due_on == CAL.add_working_days(date(2026, 3, 7), 15).due and period.status == "running"
     assert next(d for d in cs if d.kind == "clarification_notice").status == "met"
 
     events.append(ev("clarification-received", date(2026, 3, 20), received_on=date(2026, 3, 20), summary="s"))

@@ -68,7 +68,12 @@ def command_for(name: str, desk: Desk, data: st.DataObject):  # noqa: ANN201
     if name in ("record_reply", "override", "record_delivery"):
         cid = pick(st.sampled_from([*s.consultations, "nope"]))
         if name == "record_delivery":
-            return d.RecordDelivery(consultation_id=cid, delivered_on=desk.today)
+            notice = pick(st.sampled_from(["consultation", "clarification", "fee"]))
+            return d.RecordDelivery(
+                notice=notice,
+                consultation_id=cid if notice == "consultation" else None,
+                delivered_on=desk.today,
+            )
         if name == "override":
             return d.Override(consultation_id=cid, reason="公共安全", content="招生计划全文")
         reply = pick(st.sampled_from(["consent", "refuse", "silent"]))

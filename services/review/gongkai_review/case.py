@@ -17,6 +17,7 @@ from gongkai_shared.clock import OFFICE_TZ
 from gongkai_shared.envelope import Envelope, derived_id
 from gongkai_shared.events import WithheldPart
 from gongkai_shared.outcomes import WITHDRAWN
+from gongkai_shared.periods import notice_channel
 
 from .case_records import RECORD_EVENTS, Appeal, Correction, Provision, record_update
 
@@ -63,6 +64,8 @@ class Fee(BaseModel):
     payment_days: int
     resume_status: str  # where the case goes on once paid
     paid_on: date | None = None
+    notice_id: str = ""  # the notice notify made of the letter: its delivery record names it
+    delivery_presumed: bool = True  # an e-mail's record or a registrar's replaces the presumed day
 
 
 class Draft(BaseModel):
@@ -103,6 +106,11 @@ class CaseState(BaseModel):
     feedback: dict[str, bool] = {}
     clarification_requested_on: date | None = None
     clarification_period_days: int | None = None
+    clarification_notice_id: str = ""  # notify's notice of the 补正告知书: its delivery names it
+    clarification_delivered_on: date | None = None  # 送达: the correction period runs from it (Art. 30)
+    # how notices reach the applicant (an e-mail address given: e-mail, else post): the presumed
+    # day of receipt until a delivery record says (Art. 30, 109号)
+    applicant_channel: str = "post"
     consultations: dict[str, Consultation] = {}
     resume_status: str | None = None
     confidentiality_passed: bool | None = None
@@ -180,6 +188,7 @@ def opened(env: Envelope) -> CaseState:
         received_on=date.fromisoformat(d["received_on"]),
         first_received_on=date.fromisoformat(d["received_on"]),
         payer_key=payer_key(a),
+        applicant_channel=notice_channel((a.get("contact") or {}).get("email") or ""),
         identity_proof=d.get("identity_proof"),
         requested_form=d.get("form"),
     )
@@ -219,6 +228,8 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
             "status": "clarifying",
             "clarification_requested_on": day,
             "clarification_period_days": d["period_days"],
+            "clarification_notice_id": derived_id(env.id, "notice:clarification:applicant"),
+            "clarification_delivered_on": None,
         }
     elif name == "clarification-received":
         corrected = date.fromisoformat(d["received_on"])
@@ -261,19 +272,14 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
     elif name == "public-interest-override":
         c = state.consultations[d["consultation_id"]].model_copy(update={"overridden": True})
         u = {"consultations": {**state.consultations, c.consultation_id: c}}
-    elif name == "notice-delivered" and d["consultation_id"] in state.consultations:
-        c = state.consultations[d["consultation_id"]].model_copy(
-            update={"delivered_on": date.fromisoformat(d["delivered_on"])}
-        )
-        u = {"consultations": {**state.consultations, c.consultation_id: c}}
+    elif name == "notice-delivered":
+        u = _delivered(state, d.get("notice") or "consultation", d.get("consultation_id"),
+                       date.fromisoformat(d["delivered_on"]))  # fmt: skip
     elif name == "notice-delivery-attempted" and d.get("status") == "sent":
-        # the first e-mail that reached the party is its day of receipt (Beijing day)
-        for c in state.consultations.values():
-            if c.notice_id == d["notice_id"] and c.delivered_on is None:
-                when = datetime.fromisoformat(d["attempted_at"]).astimezone(OFFICE_TZ).date()
-                c = c.model_copy(update={"delivered_on": when})
-                u = {"consultations": {**state.consultations, c.consultation_id: c}}
-                break
+        # the first e-mail that reached the recipient is its day of receipt (Beijing day)
+        u = _emailed(
+            state, d["notice_id"], datetime.fromisoformat(d["attempted_at"]).astimezone(OFFICE_TZ).date()
+        )
     elif name == "deadline-set" and d.get("kind") == "answer":
         u = {"answer_due": date.fromisoformat(d["due_on"])}
     elif name == "deadline-suspended" and d.get("kind") == "answer":
@@ -309,6 +315,8 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
             delivered_on=date.fromisoformat(d["delivered_on"]),
             payment_days=d["payment_days"],
             resume_status=state.status,
+            notice_id=derived_id(env.id, "notice:fee:applicant"),
+            delivery_presumed=d.get("delivery_presumed", True),
         )
         u = {"fee": fee, "status": "fee_due"}
     elif name == "fee-paid" and state.fee is not None:
@@ -327,6 +335,33 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
     elif name == "document-attached":
         u = {"documents": [*state.documents, {**d["document"], "title": d["title"]}]}
     return state.model_copy(update=u) if u else state
+
+
+def _delivered(state: CaseState, notice: str, consultation_id: str | None, on: date) -> dict:
+    """A registrar's record of the day a notice was received (Art. 30, 32, 34; 109号): it wins."""
+    if notice == "consultation" and consultation_id in state.consultations:
+        c = state.consultations[consultation_id].model_copy(update={"delivered_on": on})
+        return {"consultations": {**state.consultations, c.consultation_id: c}}
+    if notice == "clarification" and state.clarification_requested_on is not None:
+        return {"clarification_delivered_on": on}
+    if notice == "fee" and state.fee is not None:
+        return {"fee": state.fee.model_copy(update={"delivered_on": on, "delivery_presumed": False})}
+    return {}
+
+
+def _emailed(state: CaseState, notice_id: str, on: date) -> dict:
+    """The first e-mail of a letter that reached its recipient: the day of receipt, unless a
+    registrar already recorded one."""
+    for c in state.consultations.values():
+        if c.notice_id == notice_id and c.delivered_on is None:
+            c = c.model_copy(update={"delivered_on": on})
+            return {"consultations": {**state.consultations, c.consultation_id: c}}
+    if notice_id == state.clarification_notice_id and state.clarification_delivered_on is None:
+        return {"clarification_delivered_on": on}
+    fee = state.fee
+    if fee is not None and notice_id == fee.notice_id and fee.delivery_presumed:
+        return {"fee": fee.model_copy(update={"delivered_on": on, "delivery_presumed": False})}
+    return {}
 
 
 def fold(events: list[Envelope]) -> CaseState | None:

@@ -129,7 +129,7 @@ COMMANDS = (
     Command("record_reply", "记录意见", RecordReply, record_reply,
             allowed_in=("consulting",), leads_to="<resume>", roles=(R, V), path="consultations/reply"),
     Command("record_delivery", "记录送达", RecordDelivery, record_delivery,
-            allowed_in=("consulting",), leads_to="=", roles=(R,), path="consultations/delivery"),
+            allowed_in=("consulting", "clarifying", "fee_due"), leads_to="=", roles=(R,), path="delivery"),
     Command("override", "决定公开并书面告知第三方", Override, override,
             allowed_in=WORKING, leads_to="=", roles=(A,), path="consultations/override"),
     # decision: 保密审查、拟定答复 (Art. 17, 36-38); sign_off: 签发 or 退回

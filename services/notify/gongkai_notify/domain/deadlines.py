@@ -19,7 +19,9 @@ day by day. The law's periods are in ``rules.py``; here, how a case's events mov
   so they do **not** stop the clock.
 - **clarification_notice** (补正告知, 7 working days from receipt): informational (the latest day
   to ask for a correction), never warned or breached.
-- **correction_period** (补正期限): the applicant's ``period_days`` from the request.
+- **correction_period** (补正期限, 第三十条): the applicant's ``period_days`` from the day it
+  received the notice (the delivery record, else the profile's presumed delivery time for the
+  applicant's channel: e-mail when the application gave an address, else post).
 - **department_feedback**: per department, ``feedback_days`` of the assignment or the
   profile's ``department_feedback_days`` (none in the national profile).
 - **consultation_reply**: per consultation, the party's ``reply_days`` (15) from the day it
@@ -27,7 +29,8 @@ day by day. The law's periods are in ``rules.py``; here, how a case's events mov
 - **fees** (国办函〔2020〕109号): from a ``fee-notice-issued``'s ``notified_on`` to the
   ``fee-paid``'s ``paid_on`` (both included) the answer is not counted (open until paid: paused);
   **fee_payment**: the applicant pays within ``fee_payment_days`` (20) working days of
-  ``delivered_on``, the day the notice reached them (met by ``fee-paid``).
+  the day the notice reached them (``delivered_on``, presumed at issue, until an e-mail's record
+  or a registrar's ``notice-delivered`` says; met by ``fee-paid``).
 - **excessive requests** (第三十五条): ``excessive-reasons-assessed`` with ``answer_by`` (reasons
   reasonable, a later answer date told to the applicant): that date is the answer's due date.
 """
@@ -78,7 +81,7 @@ CLOCK_EVENTS = frozenset(
     }
 )
 # the letters whose delivery day starts someone else's period
-DELIVERED_KINDS = frozenset({"consultation"})
+DELIVERED_KINDS = frozenset({"consultation", "clarification", "fee"})
 
 
 def folds(name: str, data: dict[str, Any]) -> bool:
@@ -128,8 +131,9 @@ class ClockEvent:
 
 def clock_data(name: str, data: dict[str, Any]) -> dict[str, Any]:
     """The part of an event body the clock needs (request-received: only the receipt date)."""
-    if name == "request-received":
-        return {"received_on": data["received_on"]}
+    if name == "request-received":  # and how letters reach the applicant (e-mail, else post)
+        email = (data.get("applicant", {}).get("contact") or {}).get("email") or ""
+        return {"received_on": data["received_on"], "channel": notice_channel(email)}
     if name == "notice-delivery-attempted":
         return {k: data[k] for k in ("notice_id", "kind", "channel", "attempted_at")}
     return {k: v for k, v in data.items() if k not in ("letter", "applicant")}
@@ -280,12 +284,14 @@ def compute_case(
     last: Cause | None = None
     fee: dict[str, Any] | None = None  # the fee notice: notified_on, delivered_on, cause, paid_on, paid_by
     answer_by: tuple[date, Cause] | None = None
+    applicant_channel = "post"  # clock events stored before issue 9 carry no channel
     for e in events:
         c = Cause(e.id, e.name)
         d = e.data
         last = c
         if e.name == "request-received":
             received = (date.fromisoformat(d["received_on"]), c)
+            applicant_channel = d.get("channel", "post")
         elif e.name == "case-registered":
             p = profile(d["profile"])
             received = (date.fromisoformat(d["received_on"]), c)
@@ -296,7 +302,9 @@ def compute_case(
             if d["department"] in departments:
                 departments[d["department"]]["met"] = c
         elif e.name == "clarification-requested":
-            clarification = {"on": e.on, "days": d["period_days"], "cause": c, "met": None}
+            clarification = {"on": e.on, "days": d["period_days"], "cause": c, "met": None,
+                             "delivered_on": None,
+                             "notice_id": letter_notice_id(e.id, "clarification", "applicant")}  # fmt: skip
         elif e.name == "clarification-received":
             restart = (date.fromisoformat(d["received_on"]), c)
             if clarification is not None:
@@ -306,14 +314,24 @@ def compute_case(
                 d["consultation_id"], date.fromisoformat(d["started_on"]), d["reply_days"], c,
                 notice_channel(d.get("party", "")), letter_notice_id(e.id, "consultation", "party"),
             )  # fmt: skip
-        elif e.name == "notice-delivery-attempted":
+        elif e.name == "notice-delivery-attempted":  # the first attempt that reached the recipient
+            on = datetime.fromisoformat(d["attempted_at"]).astimezone(OFFICE_TZ).date()
             k = next((k for k in consultations.values() if k.notice_id == d["notice_id"]), None)
-            if k is not None and k.delivered_on is None:  # the first attempt that reached the party
-                k.delivered_on = datetime.fromisoformat(d["attempted_at"]).astimezone(OFFICE_TZ).date()
-        elif e.name == "notice-delivered":
+            if k is not None and k.delivered_on is None:
+                k.delivered_on = on
+            elif clarification and clarification["notice_id"] == d["notice_id"]:
+                clarification["delivered_on"] = clarification["delivered_on"] or on
+            elif fee and fee["notice_id"] == d["notice_id"] and fee["presumed"]:
+                fee["delivered_on"], fee["presumed"] = on, False
+        elif e.name == "notice-delivered":  # a registrar's record (post's return receipt) wins
+            on, notice = date.fromisoformat(d["delivered_on"]), d.get("notice") or "consultation"
             k = consultations.get(d.get("consultation_id") or "")
-            if k is not None:  # a registrar's record (post's return receipt) is the delivery day
-                k.delivered_on = date.fromisoformat(d["delivered_on"])
+            if notice == "consultation" and k is not None:
+                k.delivered_on = on
+            elif notice == "clarification" and clarification is not None:
+                clarification["delivered_on"] = on
+            elif notice == "fee" and fee is not None:
+                fee["delivered_on"], fee["presumed"] = on, False
         elif e.name == "consultation-replied":
             k = consultations.get(d["consultation_id"])
             if k is not None:
@@ -323,7 +341,8 @@ def compute_case(
         elif e.name == "fee-notice-issued":
             fee = {"notified_on": date.fromisoformat(d["notified_on"]),
                    "delivered_on": date.fromisoformat(d["delivered_on"]), "cause": c, "paid_on": None,
-                   "paid_by": None}  # fmt: skip
+                   "paid_by": None, "presumed": d.get("delivery_presumed", True),
+                   "notice_id": letter_notice_id(e.id, "fee", "applicant")}  # fmt: skip
         elif e.name == "fee-paid" and fee is not None:
             fee["paid_on"], fee["paid_by"] = date.fromisoformat(d["paid_on"]), c
         elif e.name == "excessive-reasons-assessed" and d.get("answer_by"):
@@ -394,9 +413,10 @@ def compute_case(
                     status, False, first_cause))  # fmt: skip
 
     if clarification is not None:
-        due = correction_period_due(clarification["on"], clarification["days"], p, calendar)
+        start = received_on(clarification["on"], applicant_channel, clarification["delivered_on"], p)
+        due = correction_period_due(start, clarification["days"], p, calendar)
         status = MET if clarification["met"] else (closed_status or RUNNING)
-        out.append(make("correction_period", None, clarification["on"], clarification["days"], due,
+        out.append(make("correction_period", None, start, clarification["days"], due,
                         status, True, clarification["met"] or clarification["cause"]))  # fmt: skip
 
     for dept, a in departments.items():

@@ -54,12 +54,12 @@ def clarification_notice_due(received_on: date, p: RuleProfile, calendar: Workin
 
 
 def correction_period_due(
-    requested_on: date, period_days: int, p: RuleProfile, calendar: WorkingCalendar
+    received_on: date, period_days: int, p: RuleProfile, calendar: WorkingCalendar
 ) -> DueDate:
     """补正期限 (条例 第三十条): the reasonable period the request for correction gives the applicant
-    (``period_days``, default ``clarification_period_days``); unexcused silence past it counts as
-    abandoning the application (视为放弃申请)."""
-    return calendar.add_working_days(requested_on, period_days, count_start=p.count_receipt_day)
+    (``period_days``, default ``clarification_period_days``), from the day the applicant received
+    the notice; unexcused silence past it counts as abandoning the application (视为放弃申请)."""
+    return calendar.add_working_days(received_on, period_days, count_start=p.count_receipt_day)
 
 
 def consultation_reply_due(
@@ -86,10 +86,11 @@ def department_feedback_due(
     return calendar.add_working_days(assigned_on, days, count_start=p.count_receipt_day)
 
 
-def fee_payment_due(notified_on: date, p: RuleProfile, calendar: WorkingCalendar) -> DueDate:
+def fee_payment_due(received_on: date, p: RuleProfile, calendar: WorkingCalendar) -> DueDate:
     """缴费 (条例 第四十二条, 信息处理费; 《政府信息公开信息处理费管理办法》 2020): a fee not paid within
-    ``fee_payment_days`` (20) working days of the notice counts as abandoning the application."""
-    return calendar.add_working_days(notified_on, p.fee_payment_days, count_start=p.count_receipt_day)
+    ``fee_payment_days`` (20) working days of receiving the notice counts as abandoning the
+    application."""
+    return calendar.add_working_days(received_on, p.fee_payment_days, count_start=p.count_receipt_day)
 
 
 def proactive_publication_due(formed_on: date, p: RuleProfile, calendar: WorkingCalendar) -> DueDate:

@@ -10,12 +10,14 @@ the profile's.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import Field
 
 from gongkai_shared.events import ApplicationAbandoned, ClarificationReceived, ClarificationRequested, Day
 from gongkai_shared.outcomes import BY_CODE
+from gongkai_shared.periods import period_end
 from gongkai_shared.text import paragraph
 
 from .. import letters
@@ -68,10 +70,19 @@ def receive_clarification(s: CaseState, c: ReceiveClarification, ctx: Context) -
     )
 
 
-def abandon(s: CaseState, c: Abandon, ctx: Context) -> ApplicationAbandoned:
-    """Deemed abandoned only once the correction period has run out (report row 三.（六）.1)."""
+def correction_due(s: CaseState, ctx: Context) -> date:
+    """The last day to correct: the period runs from the day the applicant received the notice
+    (Art. 30): the delivery record's (an e-mail sent, a registrar's return receipt), else the
+    profile's presumed delivery time for the applicant's channel."""
     asked_on = on_record(s.clarification_requested_on, "补正告知")
-    until = due(ctx, asked_on, s.clarification_period_days or 0)
+    return period_end(asked_on, s.applicant_channel, s.clarification_delivered_on,
+                      s.clarification_period_days or 0, profile_of(s, ctx), ctx.calendar)  # fmt: skip
+
+
+def abandon(s: CaseState, c: Abandon, ctx: Context) -> ApplicationAbandoned:
+    """Deemed abandoned only once the correction period, from the notice's receipt, has run out
+    (Art. 30; report row 三.（六）.1)."""
+    until = correction_due(s, ctx)
     if ctx.today <= until:
         raise reject(f"the correction period runs until {until}")
     r = BY_CODE["other.no_clarification"]

@@ -23,10 +23,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from pydantic import model_validator
+
 from gongkai_shared.events import (
     ConsultationReplied,
     ConsultationStarted,
     Day,
+    DeliveredNotice,
     NoticeDelivered,
     PartyKind,
     PublicInterestOverride,
@@ -37,7 +40,7 @@ from gongkai_shared.text import line, paragraph
 
 from .. import letters
 from ..case import CaseState
-from .common import ConsultationId, Context, Input, Text, profile_of, reject
+from .common import ConsultationId, Context, Input, Text, on_record, profile_of, reject
 
 
 class StartConsultation(Input):
@@ -55,8 +58,18 @@ class RecordReply(Input):
 
 
 class RecordDelivery(Input):
-    consultation_id: ConsultationId
+    """Which notice: a consultation letter (``consultation_id``), the clarification notice or the
+    fee notice (the case has one of each)."""
+
+    notice: DeliveredNotice = DeliveredNotice.consultation
+    consultation_id: ConsultationId | None = None
     delivered_on: Day
+
+    @model_validator(mode="after")
+    def _names_its_letter(self) -> RecordDelivery:
+        if (self.notice == DeliveredNotice.consultation) != (self.consultation_id is not None):
+            raise ValueError("consultation_id: required for a consultation letter, and only for it")
+        return self
 
 
 class Override(Input):
@@ -140,14 +153,23 @@ def record_reply(s: CaseState, c: RecordReply, ctx: Context) -> ConsultationRepl
 
 
 def record_delivery(s: CaseState, c: RecordDelivery, ctx: Context) -> NoticeDelivered:
-    """送达 (Art. 32, 34: the party's 15 working days run from the day it received the letter): a
-    registrar enters the day from the post's return receipt, between the letter and today."""
-    con = s.consultations.get(c.consultation_id)
-    if con is None:
-        raise reject(f"no consultation {c.consultation_id}")
-    if not con.started_on <= c.delivered_on <= ctx.today:
-        raise reject(f"送达日期须在{con.started_on}（发出）至今天之间 (between the letter and today)")
-    return NoticeDelivered(case_id=s.case_id, consultation_id=c.consultation_id, delivered_on=c.delivered_on)
+    """送达: a registrar enters the day a notice was received, from the post's return receipt,
+    between the notice and today. The recipient's period runs from it: a party's 15 working days
+    (Art. 32, 34), the applicant's correction period (Art. 30) or payment period (109号)."""
+    if c.notice == DeliveredNotice.consultation:
+        con = s.consultations.get(c.consultation_id or "")
+        if con is None:
+            raise reject(f"no consultation {c.consultation_id}")
+        issued_on = con.started_on
+    elif c.notice == DeliveredNotice.clarification:
+        issued_on = on_record(s.clarification_requested_on, "补正告知")
+    else:
+        issued_on = on_record(s.fee, "收费通知").notified_on
+    if not issued_on <= c.delivered_on <= ctx.today:
+        raise reject(f"送达日期须在{issued_on}（发出）至今天之间 (between the notice and today)")
+    return NoticeDelivered(
+        case_id=s.case_id, consultation_id=c.consultation_id, delivered_on=c.delivered_on, notice=c.notice
+    )
 
 
 def override(s: CaseState, c: Override, ctx: Context) -> PublicInterestOverride:

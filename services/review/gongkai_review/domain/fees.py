@@ -20,7 +20,7 @@ The arithmetic (``per_application_fee``, ``per_volume_fee``) is pure and exact i
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -34,11 +34,12 @@ from gongkai_shared.events import (
     FeePaid,
 )
 from gongkai_shared.outcomes import BY_CODE
+from gongkai_shared.periods import period_end, received_on
 from gongkai_shared.text import line
 
 from .. import letters
 from ..case import CaseState
-from .common import Context, Input, due, on_record, profile_of, reject
+from .common import Context, Input, on_record, profile_of, reject
 
 FREE_APPLICATIONS = 10  # 109号: 10 applications a month (included) are free
 FIRST_PAID_BAND_END = 30  # 11-30: ¥100 each
@@ -52,10 +53,6 @@ PAGE_BANDS: tuple[tuple[int, int | None, int], ...] = (
     (101, 200, 20),
     (201, None, 40),
 )
-
-# TODO(clock): the profile's presumed delivery time per channel replaces this table once the
-# delivery dates of notices are in the profile (issue 9, item 2); calendar days after the notice.
-PRESUMED_DELIVERY_DAYS = {"online": 0, "email": 0, "in_person": 0, "post": 3}
 
 
 def application_rate(ordinal: int) -> int:
@@ -103,11 +100,6 @@ def total(lines: list[FeeLine]) -> int:
     return sum(x.amount_yuan for x in lines)
 
 
-def presumed_delivery(notified_on: date, method: str) -> date:
-    """The day a notice is presumed to reach the applicant, until the delivery record says."""
-    return notified_on + timedelta(days=PRESUMED_DELIVERY_DAYS[method])
-
-
 class IssueFeeNotice(Input):
     basis: FeeBasis
     pages: int | None = Field(None, ge=1, le=1_000_000)  # by volume: the pages of paper or copies
@@ -153,10 +145,12 @@ def issue_fee_notice(s: CaseState, c: IssueFeeNotice, ctx: Context) -> FeeNotice
     amount = total(lines)
     if amount == 0:
         raise reject("按此方式计算不收费 (no fee is due on this basis: 109号)")
-    delivered_on = c.delivered_on or presumed_delivery(ctx.today, c.sent_by)
+    # the day the applicant receives it: known (handed over), else the profile's presumed delivery
+    # time for the channel until an e-mail's record or a registrar's (record_delivery) says
+    delivered_on = received_on(ctx.today, c.sent_by, c.delivered_on, p)
     if delivered_on < ctx.today:
         raise reject("delivered_on: the notice cannot reach the applicant before it is issued")
-    pay_by = due(ctx, delivered_on, p.fee_payment_days)
+    pay_by = period_end(ctx.today, c.sent_by, delivered_on, p.fee_payment_days, p, ctx.calendar)
     letter = letters.render(
         "fee",
         s.applicant_name,
@@ -189,9 +183,13 @@ def issue_fee_notice(s: CaseState, c: IssueFeeNotice, ctx: Context) -> FeeNotice
 
 
 def payment_due(s: CaseState, ctx: Context) -> date:
-    """The last day to pay: ``payment_days`` working days from the day the notice was received."""
+    """The last day to pay: ``payment_days`` working days from the day the notice was received
+    (presumed at issue; moved by the delivery record: an e-mail sent, a registrar's
+    ``record_delivery``)."""
     fee = on_record(s.fee, "收费通知")
-    return due(ctx, fee.delivered_on, fee.payment_days)
+    return period_end(
+        fee.notified_on, "post", fee.delivered_on, fee.payment_days, profile_of(s, ctx), ctx.calendar
+    )
 
 
 def record_payment(s: CaseState, c: RecordPayment, ctx: Context) -> FeePaid:
