@@ -36,8 +36,8 @@ class CasesProjection:
             inserted = await conn.fetchval(
                 "INSERT INTO cases(case_id, received_on, channel, applicant_name, applicant_type,"
                 " description, form, delivery, status, last_seq, state, applicant_key, description_key,"
-                " first_seq, payer_key, first_received_on, original_received_on)"
-                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'received',$9,$10,$11,$12,$9,$13,$2,$2)"
+                " first_seq, payer_key, first_received_on)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'received',$9,$10,$11,$12,$9,$13,$2)"
                 " ON CONFLICT DO NOTHING RETURNING true",
                 state.case_id,
                 state.received_on,
@@ -82,7 +82,7 @@ class CasesProjection:
         assert state is not None  # a known case stays one
         await conn.execute(
             "UPDATE cases SET last_seq=$2, state=$3, status=$4, profile=$5, received_on=$6,"
-            " outcome=COALESCE($7, outcome), departments=$8, original_received_on=$9, corrected_on=$10"
+            " outcome=COALESCE($7, outcome), departments=$8, first_received_on=$9, corrected_on=$10"
             " WHERE case_id=$1",
             state.case_id,
             event.seq,
@@ -156,14 +156,14 @@ class CasesProjection:
 _MUTABLE = (
     "last_seq", "state", "status", "profile", "received_on", "outcome", "departments",
     "reasons", "legal_basis", "decided_by", "decided_at", "answer_due", "overdue",
-    "original_received_on", "corrected_on",
+    "first_received_on", "corrected_on",
 )  # fmt: skip
 _ROW = ", ".join(("case_id", *_MUTABLE))
 _INSERTED = (
     "case_id", "received_on", "channel", "applicant_name", "applicant_type", "description", "form",
     "delivery", "status", "last_seq", "state", "applicant_key", "description_key", "first_seq",
     "profile", "outcome", "departments", "reasons", "legal_basis", "decided_by", "decided_at",
-    "answer_due", "overdue", "payer_key", "first_received_on", "original_received_on", "corrected_on",
+    "answer_due", "overdue", "payer_key", "first_received_on", "corrected_on",
 )  # fmt: skip
 _TRAIL = ("case_id", "seq", "at", "event", "actor", "role", "data")
 _READS = ("seq", "case_id", "user_id", "role", "at")
@@ -213,7 +213,7 @@ class _Fold:
                 "first_seq": event.seq, "profile": None, "outcome": None, "departments": [], "reasons": None,
                 "legal_basis": None, "decided_by": None, "decided_at": None, "answer_due": None,
                 "overdue": False, "payer_key": state.payer_key, "first_received_on": state.received_on,
-                "original_received_on": state.received_on, "corrected_on": None,
+                "corrected_on": None,
             }  # fmt: skip
             self.states[state.case_id] = state
             self._trail(event)
@@ -240,7 +240,7 @@ class _Fold:
             profile=state.profile,
             received_on=state.received_on,
             departments=list(state.departments),
-            original_received_on=state.original_received_on,
+            first_received_on=state.original_received_on,
             corrected_on=state.corrected_on,
         )
         if state.outcome_code is not None:

@@ -16,7 +16,7 @@ from .projection import description_key
 _COLUMNS = (
     "case_id, received_on, channel, applicant_name, applicant_type, description, form, delivery,"
     " status, outcome, reasons, legal_basis, decided_by, decided_at, answer_due, overdue, last_seq,"
-    " profile, original_received_on, corrected_on"
+    " profile, first_received_on AS original_received_on, corrected_on"
 )
 
 
@@ -112,8 +112,8 @@ async def received_in_year(pool: asyncpg.Pool, year: int) -> dict[str, int]:
     application corrected in January is still December's year."""
     rows = await pool.fetch(
         "SELECT applicant_type, count(*) AS n FROM cases"
-        " WHERE original_received_on >= make_date($1, 1, 1)"
-        " AND original_received_on < make_date($1 + 1, 1, 1)"
+        " WHERE first_received_on >= make_date($1, 1, 1)"
+        " AND first_received_on < make_date($1 + 1, 1, 1)"
         " GROUP BY applicant_type",
         year,
     )
