@@ -52,7 +52,10 @@ def answer(code: str) -> Letter:
         title="答复",
         disclosed_content="招生计划总表" if r.outcome in (Outcome.disclose, Outcome.partial) else None,
         withheld_parts=parts,
-        responsible_agency="市自然资源局" if r.code == "not_held.not_held" else None,
+        responsible_agency="市自然资源局"
+        if r.code in ("not_held.not_held", "not_held.not_this_agency")
+        else None,
+        responsible_agency_contact="0000-12345678" if r.code == "not_held.not_this_agency" else None,
         published_at="本机关门户网站政府信息公开专栏。" if r.reason == "already_published" else None,
         note="如有疑问请与本机关联系。",
     )
@@ -114,6 +117,7 @@ def test_every_letter_is_an_official_document_with_whole_sentences(name: str) ->
     for s in sentences(letter.body):
         assert not any(b in s for b in BAD), f"{name}: {s!r}"
     assert "{{" not in letter.body and "本机关\n" not in letter.body
+    assert "None" not in letter.body and "：。" not in letter.body, "no empty or missing value is printed"
 
 
 def test_the_known_broken_sentences_are_whole() -> None:
@@ -121,6 +125,10 @@ def test_the_known_broken_sentences_are_whole() -> None:
     assert "您申请获取的政府信息保护第三方合法权益" not in LETTERS["answer:withhold.third_party_rights"].body
     assert "理由：保护第三方合法权益。" in LETTERS["answer:withhold.third_party_rights"].body
     assert "因需要协调多个部门答复，本机关不能" in LETTERS["extension"].body
+    # 36(5): the responsible agency and how to reach it, never a placeholder
+    referral = LETTERS["answer:not_held.not_this_agency"].body
+    assert "由市自然资源局负责公开" in referral and "联系方式：0000-12345678" in referral
+    assert "None" not in referral
     assert "事项：涉及其投标文件，特征求意见。根据" in LETTERS["consultation:third_party"].body.replace(
         "\n", ""
     )
