@@ -25,7 +25,7 @@ from gongkai_shared.outcomes import ROWS, Outcome
 TODAY = date(2026, 11, 23)
 CHINESE_TODAY = "二〇二六年十一月二十三日"
 AGENCY = "某市人民政府办公室"
-BAD = ("。，", "。。", "，。")
+BAD = ("。，", "。。", "，。", "根据的规定")
 # what people type: fragments that end with a full stop, as the known broken letters had
 DESCRIPTION = "2025年度某区财政预算执行情况。"
 REASON = "需要协调多个部门答复。"
