@@ -22,8 +22,6 @@ import os
 import statistics
 import time
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from threading import Thread
 from types import SimpleNamespace
 from typing import Any
 
@@ -45,7 +43,8 @@ from tests.bench.context import Context
 from tests.bench.notify_seed import seed
 from tests.harness import SECRET, migrations_of
 from tests.integration.test_notify_clock import beijing, receive
-from tests.servers import free_port, new_database
+from tests.servers import new_database
+from tests.webhook import Webhook
 
 TOPIC = "notify"
 TODAY = date(2026, 6, 1)
@@ -61,22 +60,6 @@ async def _tick(rt: Any, clock: FakeClock, runs: int = 7) -> float:
         assert await dispatch_once(rt, clock, calendars=calendars) == 0
         times.append((time.perf_counter() - t) * 1000)
     return statistics.median(times)
-
-
-class _Hook:
-    def __init__(self) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers["Content-Length"]))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 async def _publish_history(store: EventStore, case: str, n: int) -> None:
@@ -102,7 +85,7 @@ async def bench(ctx: Context) -> None:
     small, large = ctx.n, int(os.environ.get("GONGKAI_BENCH_NOTIFY_HISTORY", str(10 * ctx.n)))
     queued = int(os.environ.get("GONGKAI_BENCH_NOTIFY_RECOMPUTE", "2000"))
     _, url = await new_database(ctx.dsn)
-    hook = _Hook()
+    hook = Webhook()
     settings = NotifySettings(
         **ctx.nats_server.service_settings("notify"),
         database_url=url,

@@ -5,17 +5,14 @@ HTTP receiver on loopback, and the real ``gongkai calendar load`` command."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email.header import decode_header, make_header
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +49,7 @@ from gongkai_shared.eventstore import EventStore, StoredEvent, with_retries
 from gongkai_shared.runtime import run_migrations
 from tests.harness import SECRET, System, ensure_staff, migrations_of
 from tests.servers import NatsServer, free_port
+from tests.webhook import Webhook
 
 pytestmark = pytest.mark.integration
 CAL = WorkingCalendar()
@@ -79,33 +77,6 @@ class Mailbox:
 
 def subject_of(msg: Any) -> str:
     return str(make_header(decode_header(msg["Subject"])))
-
-
-class Webhook:
-    """A real HTTP server on loopback; answers 500 to the first ``fail_first`` requests."""
-
-    def __init__(self, fail_first: int = 0) -> None:
-        self.hits: list[tuple[dict[str, str], dict]] = []
-        self.fail_left = fail_first
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                failing = hook.fail_left > 0
-                hook.fail_left -= failing
-                hook.hits.append(
-                    ({k.lower(): v for k, v in self.headers.items()}, body | {"_failed": failing})
-                )
-                self.send_response(500 if failing else 204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 # --- two notify replicas ----------------------------------------------------------------------

@@ -5,11 +5,7 @@ reads its indexes however many cases are closed; and the calendar file's rules a
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
-import time
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import asyncpg
@@ -39,7 +35,8 @@ from tests.integration.test_notify_clock import (
     receive,
     wait_until,
 )
-from tests.servers import NatsServer, free_port
+from tests.servers import NatsServer
+from tests.webhook import Webhook
 
 pytestmark = pytest.mark.integration
 ADMIN = System.token("admin")
@@ -56,28 +53,6 @@ CAL_2027 = WorkingCalendar({2027: (HOLIDAYS_2027, frozenset([date(2027, 2, 20)])
 unknown_2027 = pytest.mark.skipif(
     2027 in CAL.seeded_years, reason="the chinesecalendar package now knows 2027"
 )
-
-
-class SlowHook:
-    """A real HTTP receiver on loopback that takes ``delay`` seconds to answer each notice."""
-
-    def __init__(self, delay: float) -> None:
-        self.hits: list[dict] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                hook.hits.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                time.sleep(delay)
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 # --- the calendar file's rules, at notify's API ---------------------------------------------------
@@ -238,7 +213,7 @@ async def test_delivery_reads_no_history_however_long_the_case(
     """Rule: delivering a notice reads what the outbox stored, never the case's history: the
     messages the sender receives from NATS are as few for a case with 300 earlier events as for
     a fresh one (reading the history would receive each of them)."""
-    hook = SlowHook(0)
+    hook = Webhook()
     clock = FakeClock(beijing(date(2026, 3, 2), 9))
     notify = await Replicas(
         nats_server, database_url, clock, webhook_urls=hook.url, delivery_tick_seconds=3600
@@ -259,7 +234,7 @@ async def test_delivery_reads_no_history_however_long_the_case(
             before = sender.nc.stats["in_msgs"]
             done = await deliver_once(pool, sender, notify.settings, clock, limit=1)
             assert done == 1, f"delivered {done}; hits so far {hook.hits}"
-            received[hook.hits[-1]["case_id"]] = sender.nc.stats["in_msgs"] - before
+            received[hook.bodies[-1]["case_id"]] = sender.nc.stats["in_msgs"] - before
         assert set(received) == {"case-short", "case-long"}
         # a few replies (the case's last event, the event before the append, the append's ack; a
         # retry after a concurrent append adds as few): never one per earlier event
@@ -278,7 +253,7 @@ async def test_a_notice_is_sent_once_by_concurrent_senders_and_a_crashed_senders
     """Rule: two replicas delivering at once send each notice once (no row lock held while
     sending: the first one's lease keeps the other away); a sender that claimed a notice and
     died leaves a lease that runs out, then the notice is sent."""
-    hook = SlowHook(0.5)
+    hook = Webhook(delay=0.5)
     clock = FakeClock(beijing(date(2026, 3, 2), 9))
     notify = await Replicas(
         nats_server, database_url, clock, webhook_urls=hook.url, delivery_tick_seconds=3600,
@@ -302,7 +277,7 @@ async def test_a_notice_is_sent_once_by_concurrent_senders_and_a_crashed_senders
         await wait_until(
             lambda: deliver_once(rts[1].pool, rts[1].store, notify.settings, clock), "the lease to run out"
         )
-        assert [h["case_id"] for h in hook.hits] == ["case-once", "case-crash"]
+        assert [h["case_id"] for h in hook.bodies] == ["case-once", "case-crash"]
     finally:
         await notify.stack.aclose()
         hook.server.shutdown()
