@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from .envelope import TYPE_PREFIX, Actor, Envelope, new_id, utcnow
 from .filerefs import FileRef
+from .information import Attribute, DocumentKind, DocumentRef, WithheldDocument
 from .outcomes import Outcome
 from .profiles import PROFILES
 from .text import LINE, line, paragraph
@@ -274,6 +275,10 @@ class ReviewApproved(EventBody):
     drafted_by: Id | None = None  # the signer is the event's actor, never the drafter
     # partial disclosure: what was not disclosed, and why
     withheld_parts: list[WithheldPart] = Field(default=[], max_length=50)
+    # issue 10: the documents (政府信息) it discloses and those it withholds, whole or in part;
+    # the withheld ones enter the refusal register (information.register_entries)
+    documents: list[DocumentRef] = Field(default=[], max_length=50)
+    withheld_documents: list[WithheldDocument] = Field(default=[], max_length=50)
 
 
 @event("decision-recorded", context="review")
@@ -293,6 +298,10 @@ class DecisionRecorded(EventBody):
         None  # the information refused (refusals only, outcomes.is_refusal): the refusal register
     )
     reason_text: Annotated[str, paragraph(5000)] | None = None  # the case's own reasons (Art. 36(3))
+    # issue 10: the documents (政府信息) it discloses and those it withholds, whole or in part;
+    # the withheld ones enter the refusal register (information.register_entries)
+    documents: list[DocumentRef] = Field(default=[], max_length=50)
+    withheld_documents: list[WithheldDocument] = Field(default=[], max_length=50)
 
 
 # --- the review workflow (依申请公开办理) -------------------------------------------------------
@@ -470,6 +479,10 @@ class DecisionDrafted(EventBody):
     # 36(5): how to reach the responsible agency; Art. 36(3): the case's own reasons of a refusal
     responsible_agency_contact: Annotated[str, line(500)] | None = None
     reason_text: Annotated[str, paragraph(5000)] | None = None
+    # issue 10: the documents (政府信息) it discloses and those it withholds, whole or in part;
+    # the withheld ones enter the refusal register (information.register_entries)
+    documents: list[DocumentRef] = Field(default=[], max_length=50)
+    withheld_documents: list[WithheldDocument] = Field(default=[], max_length=50)
 
 
 @event("draft-rejected", context="review")
@@ -502,6 +515,8 @@ class AnswerSent(EventBody):
     # the disclosed documents sent with the answer (public, in the object store); absent before
     # issue 9
     documents: list[FileRef] | None = Field(default=None, max_length=50)
+    # issue 10: the documents (政府信息) this answer discloses, as the signed decision named them
+    disclosed_documents: list[DocumentRef] = Field(default=[], max_length=50)
 
 
 @event("document-attached", context="review")
@@ -756,6 +771,170 @@ class PublicationRefused(EventBody):
     approval_event_id: Id
     refused_case_id: Id  # the case whose refusal registered the information
     reason: Text
+
+
+# --- the refusal register (review; aggregate: the entry id, information.entry_id) ---------
+
+
+@event("refusal-reviewed", context="review")
+class RefusalReviewed(EventBody):
+    """Art. 18: a register entry was reviewed and is kept; reviewed again by ``next_review_on``."""
+
+    entry_id: Id
+    document_id: Id
+    reason: Annotated[str, paragraph(5000, min_length=1)]
+    next_review_on: Day
+
+
+@event("refusal-lifted", context="review")
+class RefusalLifted(EventBody):
+    """Art. 18: circumstances changed; the entry no longer forbids disclosing the document."""
+
+    entry_id: Id
+    document_id: Id
+    reason: Annotated[str, paragraph(5000, min_length=1)]
+    lifted_on: Day
+
+
+# --- documents and proactive disclosure (publishing; aggregate: the document id) ----------
+
+Keyword = Annotated[str, line(50, min_length=1)]
+
+
+class DocumentMetadata(BaseModel):
+    """A document's identity and catalogue metadata (DOMAIN §1, §7), one version of it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    title: Title
+    doc_number: Annotated[str, line(100)] | None = None  # 文号
+    issuing_body: Annotated[str, line(300, min_length=1)]  # 发布机构
+    formed_on: Day  # 成文日期
+    attribute: Attribute  # 公开属性
+    withheld_reasons: list[Code] = Field(default=[], max_length=10)  # 不予公开: outcomes.PART_REASONS
+    withheld_explanation: Text | None = None
+    category: Code  # information.CATEGORIES (条例 Art. 20)
+    kind: DocumentKind = DocumentKind.document
+    summary: Text  # 内容概述
+    body: Annotated[str, paragraph(200_000)] = ""  # the text, searchable
+    keywords: list[Keyword] = Field(default=[], max_length=20)
+    files: list[FileRef] = Field(default=[], max_length=20)
+    interprets: Id | None = None  # an interpretation (政策解读): the policy document it explains
+    replaces: list[Id] = Field(default=[], max_length=20)  # documents this one replaces
+
+
+@event("document-registered", context="publishing")
+class DocumentRegistered(EventBody):
+    """A department registered a document (version 1) with its attribute and category."""
+
+    document_id: Id
+    department: Annotated[str, line(200, min_length=1)]
+    metadata: DocumentMetadata
+
+
+@event("document-amended", context="publishing")
+class DocumentAmended(EventBody):
+    """A new version of a document (history kept); a published one is published again after its
+    review and sign-off, as ``amended``. Art. 26: 20 working days from ``changed_on``."""
+
+    document_id: Id
+    document_version: Annotated[int, Field(ge=2, le=100_000)]
+    metadata: DocumentMetadata
+    reason: Annotated[str, paragraph(5000, min_length=1)]
+    changed_on: Day
+
+
+@event("document-reviewed", context="publishing")
+class DocumentReviewed(EventBody):
+    """保密审查 of one version of a document (Art. 17)."""
+
+    document_id: Id
+    document_version: Annotated[int, Field(ge=1, le=100_000)]  # 1 = as registered
+    passed: bool
+    notes: Text
+
+
+@event("document-signed", context="publishing")
+class DocumentSigned(EventBody):
+    """签发: an approver other than the submitter signed one version for publication."""
+
+    document_id: Id
+    document_version: Annotated[int, Field(ge=1, le=100_000)]  # 1 = as registered
+
+
+@event("publication-decided", context="publishing")
+class PublicationDecided(EventBody):
+    """Art. 44: the office decided to publish information it disclosed on request (several
+    applicants asked, or public interest), after the answer was sent. Aggregate: the case, so the
+    case's history shows it. The title and summary are the staff's, never the applicant's words."""
+
+    case_id: Id
+    document_ids: list[Id] = Field(min_length=1, max_length=50)
+    grounds: Code  # several_applicants | public_interest
+    explanation: Annotated[str, paragraph(5000, min_length=1)]
+
+
+class CatalogueLink(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    document_id: Id
+    index_number: Annotated[str, line(200, min_length=1)] | None = None  # once published
+
+
+class CatalogueItem(BaseModel):
+    """What the public catalogue and other agencies see of a published document: no personal
+    data of any applicant (public events; access.PUBLIC_SUBJECTS)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    document_id: Id
+    document_version: Annotated[int, Field(ge=1, le=100_000)]  # 1 = as registered
+    index_number: Annotated[str, line(200, min_length=1)]  # 索引号, never reused
+    index_year: Year
+    index_seq: Annotated[int, Field(ge=1, le=2_147_483_647)]
+    agency_code: Annotated[str, line(100, min_length=1)]
+    metadata: DocumentMetadata
+    published_on: Day  # 发布日期
+    source: Code  # proactive | on_request (Art. 44)
+    interprets: CatalogueLink | None = None  # an interpretation: its policy document
+    interpretations: list[CatalogueLink] = Field(default=[], max_length=20)  # a policy: its 政策解读
+    replaces: list[CatalogueLink] = Field(default=[], max_length=20)
+
+
+# public events (version 2 of ``published``: a document with its metadata)
+
+
+@event("published", context="publishing", version=2)
+class PublishedV2(EventBody, CatalogueItem):
+    """A document entered the public catalogue (public event for other agencies)."""
+
+
+@event("amended", context="publishing")
+class Amended(EventBody, CatalogueItem):
+    """A published document's new version replaced the old in the catalogue (history kept; the
+    index number stays). Public event for other agencies."""
+
+    reason: Annotated[str, paragraph(5000, min_length=1)]
+    amended_on: Day
+
+
+@event("repealed", context="publishing")
+class Repealed(EventBody):
+    """A document was repealed (废止): its validity ends on ``repealed_on``. Public if it was
+    published (``index_number``)."""
+
+    document_id: Id
+    index_number: Annotated[str, line(200, min_length=1)] | None = None
+    repealed_on: Day  # 废止日期
+    reason: Annotated[str, paragraph(5000, min_length=1)]
+    replaced_by: CatalogueLink | None = None
+
+
+@event("publication-refused", context="publishing", version=2)
+class PublicationRefusedV2(EventBody):
+    """Publishing refused to publish a document: a standing refusal register entry names it."""
+
+    document_id: Id
+    entry_ids: list[Id] = Field(min_length=1, max_length=50)
+    reason: Text
+    case_id: Id | None = None  # an Art. 44 publication: the case whose answer disclosed it
 
 
 # --- notify ------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ class CatalogProjection:
             return
         p: Published = event.body()
         await conn.execute(
-            "INSERT INTO catalog_items(index_number, item_id, title, content, agency_code,"
+            "INSERT INTO catalog_items(index_number, item_id, title, body, agency_code,"
             " published_on, source_case_id, event_id, seq) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
             p.index_number,
             p.item_id,

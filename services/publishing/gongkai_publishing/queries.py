@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-_COLUMNS = "index_number, title, content, agency_code, published_on, source_case_id"
+_COLUMNS = "index_number, title, body AS content, agency_code, published_on, source_case_id"
 
 
 def _item(r: asyncpg.Record) -> dict[str, Any]:
