@@ -49,10 +49,13 @@ async def admin(settings: CliSettings) -> EventStore:
     return await store(settings, ADMIN, credentials.root(settings))
 
 
-async def api(settings: CliSettings, method: str, path: str, body: dict | None = None) -> Any:
-    """Call a service's API as the operator (a short token minted from the staff-token key)."""
+async def api(
+    settings: CliSettings, method: str, path: str, body: dict | None = None, *, token: str | None = None
+) -> Any:
+    """Call a service's API as the operator (a short token minted from the staff-token key), or
+    with ``token`` (a staff member's API token, e.g. an auditor's)."""
     base = settings.service_url()
-    token = operator_token(credentials.auth_secret(settings))
+    token = token or operator_token(credentials.auth_secret(settings))
     try:
         async with httpx.AsyncClient(timeout=30) as client:
             r = await client.request(

@@ -71,7 +71,17 @@ COMMANDS = [
     Command("users password", users.password, "set a sign-in password (read from stdin)", [arg("login")]),
     Command("users token", users.token, "print an API token for a machine client",
             [arg("login"), arg("--days")]),
-    Command("audit history", audit.history, "a case's events from the stream", [arg("case_id")]),
+    Command("audit history", audit.history,
+            "a case's whole trail: its events and those that follow from it, each checked", [
+        arg("case_id"),
+        arg("--json", action="store_true", help="the trail as JSON"),
+    ]),
+    Command("audit replay", audit.replay, "a case as it stood at a time, folded from its events", [
+        arg("case_id"),
+        arg("--as-of", default=None, help="ISO 8601 time (without an offset: Beijing time)"),
+        arg("--seq", type=int, default=None, help="log position: the case's events up to it"),
+        arg("--json", action="store_true", help="the replay as JSON"),
+    ]),
     Command("audit export", audit.export, "the whole log as JSON lines", [arg("file", type=Path)]),
     Command("audit verify", audit.verify, "check hash chains and immutability", [
         arg("--from", dest="source", type=Path, default=None, help="an export file"),

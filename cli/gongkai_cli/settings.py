@@ -31,6 +31,8 @@ class CliSettings(BaseSettings):
     data_dir: str = "./var"
     checkpoint_key: str = Field(default="", repr=False)  # PRIVATE+KEY+… ; default: data dir file
     checkpoint_origin: str = "gongkai/FOI"
+    # an auditor's API token (gongkai users token <login>): the auditor's views of review's API
+    auditor_token: str = Field(default="", repr=False)
 
     def resolved_nats_url(self) -> str:
         """GONGKAI_NATS_URL, else the URL ``make up`` wrote into the data folder, else the default."""

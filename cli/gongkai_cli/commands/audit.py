@@ -7,6 +7,7 @@ does not grow with the length of the log.
 
 from __future__ import annotations
 
+import json
 import sys
 from argparse import Namespace
 from pathlib import Path
@@ -15,24 +16,42 @@ from gongkai_shared.checkpoint import CheckpointError
 from gongkai_shared.checkpoint import verify as verify_checkpoint
 from gongkai_shared.eventstore import EventStore
 
-from .. import connections, credentials
+from .. import casetrail, connections, credentials
 from ..logreader import read_log
 from ..settings import CliError, CliSettings
 from ..verification import ExportWriter, Problem, Record, Report, Verifier, complete, partial, verify_export
 
 
 async def history(settings: CliSettings, args: Namespace) -> int:
-    """A case's events, in log order, from the stream."""
+    """A case's whole trail, in log order: its own events and the events of other aggregates that
+    name it (casetrail.py), each with its writer's signature status and its hash link, checked
+    here with the root verifier key. Exit 1 if any event fails a check."""
+    root_vkey = credentials.root_vkey(settings)
     store = await connections.store(settings)
     try:
-        events = await store.history(args.case_id)
+        entries = await casetrail.trail(store, settings, args.case_id, root_vkey)
     finally:
         await store.nc.close()
-    if not events:
+    if not entries:
         raise CliError(f"no events for case {args.case_id}")
-    for e in events:
-        env = e.envelope
-        print(f"{e.seq:>8}  {env.time.isoformat()}  {e.subject}  {env.actorrole}:{env.actor}  {env.id}")
+    if args.json:
+        print(json.dumps([e.as_dict() for e in entries], ensure_ascii=False, indent=2))
+    else:
+        for e in entries:
+            print(casetrail.trail_line(e))
+    bad = [e for e in entries if e.signature != "ok" or e.hash_link != "ok"]
+    for e in bad:
+        print(f"FAIL seq {e.seq}: signature {e.signature} ({e.signature_problem or '-'}),"
+              f" hash link {e.hash_link}", file=sys.stderr)  # fmt: skip
+    return 1 if bad else 0
+
+
+async def replay(settings: CliSettings, args: Namespace) -> int:
+    """The case as it stood at ``--as-of`` (or at log position ``--seq``), folded from its events
+    by review's own code (``GET /api/v1/audit/cases/{id}/replay``, an auditor's token)."""
+    when = casetrail.as_of(args.as_of)
+    view = await casetrail.replay(settings, args.case_id, when, args.seq)
+    print(json.dumps(view, ensure_ascii=False, indent=2) if args.json else casetrail.render(view))
     return 0
 
 

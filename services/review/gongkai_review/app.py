@@ -12,6 +12,7 @@ from gongkai_shared.runtime import Runtime
 
 from .api import router
 from .appeals_api import router as appeals_router
+from .audit_api import router as audit_router
 from .files_api import router as files_router
 from .letters_api import router as letters_router
 from .oidc import pages as oidc_pages
@@ -34,7 +35,16 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
         service="review",
         title="Gongkai review 依申请公开办理",
         settings=settings,
-        routers=[router, letters_router, files_router, appeals_router, staff_router, staff_pages, oidc_pages],
+        routers=[
+            router,
+            letters_router,
+            files_router,
+            appeals_router,
+            staff_router,
+            staff_pages,
+            oidc_pages,
+            audit_router,
+        ],
         projections=lambda rt: [CasesProjection()],
         clock=clock,
         on_start=start_reactions,

@@ -14,7 +14,7 @@ import asyncpg
 from gongkai_shared.calendar_store import store_year
 from gongkai_shared.eventstore import StoredEvent
 
-from . import appeal_register
+from . import appeal_register, case_links
 from .case import CaseState, evolve, opened
 
 TRAIL = {"request-received", "deadline-set", "deadline-breached"}
@@ -30,6 +30,7 @@ class CasesProjection:
 
     async def apply(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         env = event.envelope
+        await case_links.write(conn, case_links.links_of(event))  # for the auditor's trail
         if event.name == "request-received":
             state = opened(env)
             b = env.data
@@ -138,6 +139,7 @@ class CasesProjection:
         for e in events:  # few and rare; stored in log order before the cases, which do not read them
             if e.name == "calendar-loaded":
                 await store_year(conn, e.body(), e.seq, e.id)
+        await case_links.write(conn, [link for e in events for link in case_links.links_of(e)])
         events = [e for e in events if e.name != "calendar-loaded"]
         fold = _Fold()
         wanted = {e.envelope.subject for e in events}
