@@ -22,7 +22,7 @@ from typing import Any
 from gongkai_shared.auth import Role
 from gongkai_shared.checkpoint import CheckpointError
 
-from .commands import agencies, audit, calendar, events, keys, nats, setup, users
+from .commands import agencies, audit, calendar, events, keys, nats, report, setup, users
 from .settings import CliError, CliSettings
 
 Run = Callable[[CliSettings, argparse.Namespace], int | Coroutine[Any, Any, int]]
@@ -50,6 +50,7 @@ GROUPS = {
     "keys": "the services' event-signing keys",
     "nats": "the broker's configuration",
     "agencies": "other agencies",
+    "report": "the statutory annual report (政府信息公开工作年度报告)",
 }
 
 ROLES = ", ".join(r.value for r in Role)
@@ -91,6 +92,13 @@ COMMANDS = [
     Command("audit checkpoint", audit.checkpoint, "sign a checkpoint of the log (Ed25519, C2SP note)",
             [arg("--out", type=Path, default=None)]),
     Command("audit key", audit.key, "print the verifier key auditors use for checkpoints"),
+    Command("report annual", report.annual, "the annual report (国办公开办函〔2021〕30号) from the log", [
+        arg("--agency", required=True, help="the agency the report is for (its name, as printed)"),
+        arg("--year", type=int, required=True),
+        arg("--at", type=int, default=None, help="the log position to compute at (default: the end)"),
+        arg("--format", choices=report.FORMATS, default=None, help="default: the output's suffix, else json"),
+        arg("--output", "-o", type=Path, default=None, help="a file (default: standard output)"),
+    ]),
     Command("events asyncapi", events.asyncapi, "print the AsyncAPI 3.0 document of every event"),
     Command("calendar load", calendar.load,
             "load a year's schedule (JSON or YAML) from the published notice", [

@@ -773,6 +773,19 @@ class PublicationRefused(EventBody):
     reason: Text
 
 
+@event("annual-figures-recorded", context="review")
+class AnnualFiguresRecorded(EventBody):
+    """The office's own figures for the annual report's table 二 (国办公开办函〔2021〕30号): decisions
+    of Art. 20(5) and (6) and the administrative charges of Art. 20(8), which Gongkai does not
+    handle. Aggregate ``annual-figures-<year>``; the last one recorded for a year counts."""
+
+    year: Year
+    licensing: Count  # 行政许可 本年处理决定数量
+    penalties: Count  # 行政处罚
+    compulsory_measures: Count  # 行政强制
+    charges_yuan: Annotated[int, Field(ge=0, le=10**12)]  # 行政事业性收费 (the report prints 万元)
+
+
 # --- the refusal register (review; aggregate: the entry id, information.entry_id) ---------
 
 
@@ -820,6 +833,8 @@ class DocumentMetadata(BaseModel):
     files: list[FileRef] = Field(default=[], max_length=20)
     interprets: Id | None = None  # an interpretation (政策解读): the policy document it explains
     replaces: list[Id] = Field(default=[], max_length=20)  # documents this one replaces
+    # Art. 20(1): regulation (规章) | normative (行政规范性文件); the annual report's table 二 counts them
+    rule_type: Code | None = None
 
 
 @event("document-registered", context="publishing")

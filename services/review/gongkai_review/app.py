@@ -17,6 +17,7 @@ from .files_api import router as files_router
 from .letters_api import router as letters_router
 from .oidc import pages as oidc_pages
 from .projection import CasesProjection
+from .reports_api import router as reports_router
 from .settings import ReviewSettings
 from .staff_api import pages as staff_pages
 from .staff_api import router as staff_router
@@ -40,6 +41,7 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
             letters_router,
             files_router,
             appeals_router,
+            reports_router,
             staff_router,
             staff_pages,
             oidc_pages,
