@@ -45,6 +45,12 @@ def _small(n: int) -> str:
     return head + (DIGITS[ones] if ones else "")
 
 
+def chinese_month(month: str) -> str:
+    """``2026-11`` → ``二〇二六年十一月`` (a calendar month, as the fee notice counts by)."""
+    year, _, m = str(month).partition("-")
+    return f"{''.join(DIGITS[int(c)] for c in year)}年{_small(int(m))}月"
+
+
 def clause(text: Any) -> str:
     """A fragment set inside a sentence: without the full stop or comma it may have been typed
     with (so "因需要协调。，本机关" and "事项：征求意见。。" cannot happen)."""
@@ -65,6 +71,22 @@ _env = Environment(
 )
 _env.filters["clause"] = clause
 _env.filters["sentence"] = sentence
+_env.filters["month"] = chinese_month
+
+# What the withheld information is, as the sentence "您申请获取的政府信息……" or a withheld part
+# goes on (Art. 14-16, in the regulation's own words): a refusal names its ground in full, not the
+# report row's short label ("保护第三方合法权益" is no predicate), then its case-specific reasons.
+GROUNDS = {
+    "state_secret": "属于国家秘密",
+    "prohibited_by_law": "属于法律、行政法规禁止公开的政府信息",
+    "security_stability": "公开后可能危及国家安全、公共安全、经济安全、社会稳定",
+    "third_party_rights": "涉及商业秘密、个人隐私等，公开会对第三方合法权益造成损害",
+    "internal_affairs": "属于人事管理、后勤管理、内部工作流程等方面的内部事务信息",
+    "process_information": (
+        "属于行政机关在履行行政管理职能过程中形成的讨论记录、过程稿、磋商信函、请示报告等过程性信息"
+    ),
+    "enforcement_file": "属于行政执法案卷信息",
+}
 
 TITLES = {
     "answer": "政府信息公开申请答复告知书",
@@ -163,6 +185,7 @@ def answer_letter(
         {
             "part": p.part,
             "label": row(Outcome.withhold, p.reason).label,
+            "grounds": GROUNDS[p.reason],
             "legal_basis": row(Outcome.withhold, p.reason).legal_basis,
             "explanation": p.explanation or "",
         }
@@ -176,6 +199,7 @@ def answer_letter(
         outcome=outcome.value,
         reason=r.reason,
         label=r.label,
+        grounds=GROUNDS.get(r.reason or "", ""),
         legal_basis=draft.legal_basis,
         description=description,
         received_on=chinese_date(received_on),

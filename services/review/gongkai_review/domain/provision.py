@@ -27,6 +27,7 @@ from gongkai_shared.text import line
 
 from ..case import CaseState, Draft
 from ..case_records import Provision
+from ..letters import chinese_date
 from .common import Context, Input, Text, reject
 
 FORM_LABELS = {"paper": "纸质文本", "electronic": "电子文件", "inspection": "查阅"}
@@ -106,7 +107,7 @@ def provision_for_answer(s: CaseState, d: Draft, ctx: Context) -> dict | None:
         "form": p.form,
         "label": FORM_LABELS[p.form],
         "reason": p.reason if p.form != s.requested_form else None,  # why not the form asked for
-        "inspection_date": f"{at.year}年{at.month}月{at.day}日" if at else None,
-        "inspection_time": at.strftime("%H:%M") if at else None,
+        "inspection_date": chinese_date(at.date()) if at else None,  # dates in a letter: Chinese
+        "inspection_time": (f"{at.hour}时{at.minute}分" if at.minute else f"{at.hour}时") if at else None,
         "inspection_place": p.inspection_place,
     }
