@@ -15,13 +15,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gongkai_review import letters, pdf
+from gongkai_review import letters
 from gongkai_review.case import Draft, WithheldPart
 from gongkai_review.domain.provision import FORM_LABELS
-from gongkai_review.letters import GROUNDS, SEAL, Office, chinese_date
+from gongkai_review.letters import GROUNDS, Office
 from gongkai_review.numbering import FORMATS, check_formats, format_number
+from gongkai_shared import letterpdf as pdf
 from gongkai_shared.clock import OFFICE_TZ
 from gongkai_shared.events import Letter
+from gongkai_shared.letterframe import SEAL, chinese_date
 from gongkai_shared.outcomes import BY_CODE, ROWS, Outcome, is_refusal
 
 TODAY = date(2026, 11, 23)

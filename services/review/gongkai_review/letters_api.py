@@ -17,11 +17,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
+from gongkai_shared import letterpdf as pdf
 from gongkai_shared.envelope import Actor
 from gongkai_shared.events import Letter
 from gongkai_shared.runtime import Runtime
 
-from . import pdf
 from .api import CASE_READ_ERRORS, READERS, CaseId
 from .scope import check_department, handler_department, record_read
 

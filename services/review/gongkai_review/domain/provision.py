@@ -22,12 +22,12 @@ from pydantic import model_validator
 
 from gongkai_shared.clock import OFFICE_TZ
 from gongkai_shared.events import Form, ProvisionArranged
+from gongkai_shared.letterframe import chinese_date
 from gongkai_shared.outcomes import Outcome
 from gongkai_shared.text import line
 
 from ..case import CaseState, Draft
 from ..case_records import Provision
-from ..letters import chinese_date
 from .common import Context, Input, Text, reject
 
 FORM_LABELS = {"paper": "纸质文本", "electronic": "电子文件", "inspection": "查阅"}
