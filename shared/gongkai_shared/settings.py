@@ -8,6 +8,8 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .letterframe import Letterhead
+
 
 class ServiceSettings(BaseSettings):
     """What every service needs: where NATS and its database are, where it listens.
@@ -91,3 +93,18 @@ class FileServiceSettings(ServiceSettings):
 
     def secrets_to_check(self) -> dict[str, str]:
         return {**super().secrets_to_check(), "GONGKAI_FILES_KEY": self.files_key}
+
+
+class OfficeSettings(ServiceSettings):
+    """A service that writes to people outside the office (review's letters, notify's receipt):
+    the sending agency's name signs them and the office's contact details stand in each one's
+    note (``letterframe``). Set the same values in both services (``GONGKAI_REVIEW_OFFICE_NAME``,
+    ``GONGKAI_NOTIFY_OFFICE_NAME`` …); the placeholders are for a demonstration."""
+
+    office_name: str = "某市人民政府办公室"
+    office_address: str = "某市某区人民路1号"
+    office_phone: str = "0000-00000000"
+    office_email: str = "gongkai@example.gov.cn"
+
+    def letterhead(self) -> Letterhead:
+        return Letterhead(self.office_name, self.office_address, self.office_phone, self.office_email)

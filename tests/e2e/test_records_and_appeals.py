@@ -120,7 +120,7 @@ async def test_art_40_inspection_appointment_in_the_letter_and_art_41_correction
     await system.settle()
     view = (await system.clients["intake"].get(f"/api/v1/applications/{received['tracking_code']}")).json()
     [sent] = [h["detail"] for h in view["history"] if h["event"] == "answer-sent"]
-    assert "请于2026年3月10日09:30到市教育局政务服务大厅查阅" in sent["letter"]["body"]
+    assert "请于二〇二六年三月十日9时30分到市教育局政务服务大厅查阅" in sent["letter"]["body"]
 
     # Art. 41: the applicant asks to correct a record the answer provided; the agency corrects it
     clock.set(datetime(2026, 3, 12, 2, 0, tzinfo=UTC))

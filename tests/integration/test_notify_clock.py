@@ -478,7 +478,10 @@ async def test_loading_2027_recomputes_the_provisional_deadline(
         recomputed = await wait_until(
             lambda: [b for _, b in hook.hits if b["kind"] == "deadline_recomputed"], "the staff notice"
         )
-        assert "2027-02-24" in recomputed[0]["body"] and "2027-02-26" in recomputed[0]["body"]
+        assert (
+            "二〇二七年二月二十四日" in recomputed[0]["body"]
+            and "二〇二七年二月二十六日" in recomputed[0]["body"]
+        )
     finally:
         await notify.stack.aclose()
         hook.server.shutdown()
@@ -513,7 +516,7 @@ async def test_notices_are_delivered_by_email_and_webhook_retried_and_never_twic
         )
         receipt = next(m for m in mails if "登记回执" in subject_of(m))
         text = receipt.get_payload(decode=True).decode()
-        assert "2026-03-16" in text and "李四" in text
+        assert "二〇二六年三月十六日" in text and "李四" in text
         assert any(subject_of(m) == "补正 告知书" for m in mails)
 
         async def attempts() -> list[StoredEvent]:

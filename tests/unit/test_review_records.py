@@ -67,7 +67,7 @@ def test_art_40_an_inspection_needs_an_appointment_stated_in_the_letter() -> Non
         "registrar",
     )
     dk.do(d.SendAnswer(), "丙", "registrar")
-    assert f"请于2026年3月10日09:30到{place}查阅" in letter(dk)
+    assert f"请于二〇二六年三月十日9时30分到{place}查阅" in letter(dk)  # dates in Chinese
 
 
 def test_art_40_an_inspection_without_time_or_place_is_invalid_input() -> None:

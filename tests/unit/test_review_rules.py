@@ -189,7 +189,10 @@ def test_refusal_letter_states_the_basis_its_case_reasons_and_reconsideration_fi
         .events[-1]
         .data["letter"]
     )
-    assert "第十六条第二款" in letter["body"] and "属于四类过程性信息" in letter["body"]
+    assert (
+        "第十六条第二款" in letter["body"]
+        and "讨论记录、过程稿、磋商信函、请示报告等过程性信息" in letter["body"]
+    )
     assert "理由：该材料为2026年3月局务会议讨论记录，尚未形成正式决定" in letter["body"]
     assert "应当先申请行政复议" in letter["body"] and "六十日内向某市人民政府申请行政复议" in letter["body"]
 
@@ -361,7 +364,8 @@ def test_partial_disclosure_records_each_withheld_part_and_keeps_it_out() -> Non
         "process_information",
     ]
     letter = dk.events[-1].data["letter"]["body"]
-    assert "1. 学生个人信息：保护第三方合法权益" in letter and "2. 内部讨论记录：属于四类过程性信息" in letter
+    assert "1. 学生个人信息：涉及商业秘密、个人隐私等，公开会对第三方合法权益造成损害（依据" in letter
+    assert "2. 内部讨论记录：属于行政机关在履行行政管理职能过程中形成的讨论记录" in letter
     assert "理由：含学生姓名和身份证号" in letter  # Art. 36(3), 37: each part's own reasons
     with pytest.raises(ValueError, match="explanation"):
         d.PartWithheld(part="学生个人信息", reason="third_party_rights")

@@ -2,7 +2,8 @@
 
 Where things are: the rules (what an application is, its receipt date, the key a submission
 derives its case and tracking code from, withdrawal) in ``domain.py``, pure; the JSON routes in
-``api.py``, the applicant's pages in ``pages.py``; the applicant-safe view of each case in
+``api.py``, the applicant's downloads by tracking code (letters as PDF, the answer's documents) in
+``downloads.py``, the applicant's pages in ``pages.py``; the applicant-safe view of each case in
 ``projection.py`` (tables ``applications``, ``application_history``), read by ``queries.py``;
 per-client limits in ``ratelimit.py``. Intake has no reactions: it only appends
 ``request-received`` and ``withdrawal-requested``.
@@ -16,7 +17,7 @@ from gongkai_shared.app import build_app
 from gongkai_shared.clock import Clock
 from gongkai_shared.contents import Route
 
-from . import api, domain, pages
+from . import api, domain, downloads, pages
 from .projection import ApplicationsProjection
 from .ratelimit import Rate, RateLimits
 from .settings import IntakeSettings
@@ -35,6 +36,13 @@ ROUTES = (
     Route("POST", "/apply", pages.submit_form, "public (rate-limited)", domain.Apply, domain.receive),
     # reads
     Route("GET", f"{APPLICATIONS}/{{tracking_code}}", api.track, "whoever holds the tracking code"),
+    # the applicant's letters (PDF, text) and the answer's disclosed documents (downloads.py)
+    Route("GET", f"{APPLICATIONS}/{{tracking_code}}/letters", downloads.list_downloads,
+          "whoever holds the tracking code (rate-limited)"),
+    Route("GET", f"{APPLICATIONS}/{{tracking_code}}/letters/{{filename}}", downloads.get_letter,
+          "whoever holds the tracking code (rate-limited)"),
+    Route("GET", f"{APPLICATIONS}/{{tracking_code}}/documents/{{filename}}", downloads.get_document,
+          "whoever holds the tracking code (rate-limited): only this case's answer documents"),
     Route("GET", "/apply", pages.application_form, "public"),
     Route("GET", "/track", pages.track_form, "public"),
     Route("GET", "/track/{code}", pages.track_page, "whoever holds the tracking code"),
@@ -47,7 +55,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         service="intake",
         title="Gongkai intake 申请受理",
         settings=settings,
-        routers=[api.router, api.uploads, pages.router],
+        routers=[api.router, downloads.router, api.uploads, pages.router],
         projections=lambda rt: [ApplicationsProjection()],
         clock=clock,
     )

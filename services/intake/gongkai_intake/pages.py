@@ -24,6 +24,7 @@ from gongkai_shared.files import BadUpload, read_upload, store_of
 from . import queries
 from .api import RETRY_AFTER, Unresolved, submit
 from .domain import Apply, InvalidApplication, new_key, tracking_hash
+from .downloads import listing
 from .ratelimit import RateLimits
 from .settings import IntakeSettings
 
@@ -197,5 +198,8 @@ async def track_page(code: str, request: Request) -> HTMLResponse:
         return busy
     if not CODE.fullmatch(code):
         return _page("track.html", 404, found=None, code=None, error=BAD_CODE)
-    found = await queries.application_by_tracking_hash(request.app.state.runtime.pool, tracking_hash(code))
-    return _page("track.html", 200 if found else 404, found=found, code=code)
+    pool = request.app.state.runtime.pool
+    found = await queries.application_by_tracking_hash(pool, tracking_hash(code))
+    files = await queries.applicant_files(pool, tracking_hash(code)) if found else None
+    downloads = listing(code, files) if files else None
+    return _page("track.html", 200 if found else 404, found=found, code=code, downloads=downloads)

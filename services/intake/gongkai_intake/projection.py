@@ -29,7 +29,13 @@ VISIBLE: dict[str, tuple[str | None, Detail]] = {
     "extension-approved": (None, lambda d: {"working_days": d["working_days"], "letter": d["letter"]}),
     "answer-sent": (
         "answered",
-        lambda d: {"outcome": d["outcome"], "outcome_code": d["outcome_code"], "letter": d["letter"]},
+        # the documents disclosed with the answer (references; the applicant downloads them)
+        lambda d: {
+            "outcome": d["outcome"],
+            "outcome_code": d["outcome_code"],
+            "letter": d["letter"],
+            "documents": d.get("documents") or [],
+        },
     ),
     "application-abandoned": ("abandoned", lambda d: {"reason": d["reason"]}),
     "application-withdrawn": ("withdrawn", lambda d: {}),

@@ -81,3 +81,27 @@ async def case_by_tracking_hash(pool: asyncpg.Pool, digest: str) -> asyncpg.Reco
     return await pool.fetchrow(
         "SELECT case_id, status, last_seq FROM applications WHERE tracking_hash = $1", digest
     )
+
+
+async def applicant_files(pool: asyncpg.Pool, digest: str) -> dict | None:
+    """What the office sent the applicant of the case with this tracking hash: its letters (each
+    by the stream sequence of the event that sent it) and the documents disclosed with the answer
+    (``answer-sent``'s references; never an identity proof, never another case's). None: no such
+    case."""
+    case_id = await pool.fetchval("SELECT case_id FROM applications WHERE tracking_hash = $1", digest)
+    if case_id is None:
+        return None
+    rows = await pool.fetch(
+        "SELECT seq, event, detail FROM application_history WHERE case_id = $1"
+        " AND (detail ? 'letter' OR (event = 'answer-sent' AND detail ? 'documents')) ORDER BY seq",
+        case_id,
+    )
+    letters: list[dict] = []
+    documents: list[dict] = []
+    for r in rows:
+        detail = json.loads(r["detail"])
+        if "letter" in detail:
+            letters.append({"sequence": r["seq"], "event": r["event"], "letter": detail["letter"]})
+        if r["event"] == "answer-sent":
+            documents.extend(detail.get("documents") or [])
+    return {"case_id": case_id, "letters": letters, "documents": documents}

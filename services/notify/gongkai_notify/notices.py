@@ -3,6 +3,10 @@
 Review writes its letters (补正告知书, 延期答复告知书, 征求意见书, 答复, 公开告知) and carries them in its
 events: they are delivered as they are. Notify renders its own: the receipt (登记回执), deadline
 warnings, breach escalation to the office head, and the staff notice of a recomputed deadline.
+Each is framed as review's letters are (``gongkai_shared.letterframe``: the office's name, the
+date in Chinese, the office's contacts and the case number); the receipt, which goes to the
+applicant, also carries the seal's place; the staff reminders are internal and carry none. Dates
+in a notice are written in Chinese.
 
 A notice's id derives from the event that caused it, its kind and audience, so however often the
 event is seen the notice is one; deliveries derive from the notice, channel and address.
@@ -11,12 +15,14 @@ event is seen the notice is one; deliveries derive from the notice, channel and 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from gongkai_shared.envelope import derived_id
+from gongkai_shared.letterframe import Letterhead, dated, frame
 
 from .domain.deadlines import letter_notice_id
 
@@ -62,11 +68,18 @@ class Notice:
     body: str
 
 
-def render(template: str, **values: Any) -> tuple[str, str]:
-    """(title, body): the first line of the rendered template is the title."""
+# notices to people outside the office: signed with the seal's place
+SEALED = frozenset({"receipt"})
+
+
+def render(template: str, office: Letterhead, issued_on: date, **values: Any) -> tuple[str, str]:
+    """(title, body): the first line of the rendered template is the title; the rest is framed as
+    an official document (dates given as dates or ISO text are written in Chinese)."""
+    values = {k: dated(v) for k, v in values.items()}
     text = _ENV.get_template(f"{template}.txt.j2").render(**values)
     title, _, body = text.partition("\n\n")
-    return title.strip(), body.strip() + "\n"
+    framed = frame(body, office, issued_on, case_id=values.get("case_id", ""), seal=template in SEALED)
+    return title.strip(), framed
 
 
 def notice_id(cause_event_id: str, kind: str, audience: str) -> str:
@@ -78,8 +91,8 @@ def delivery_id(nid: str, channel: str, address: str) -> str:
 
 
 def make(cause_event_id: str, kind: str, audience: str, email: str | None, template: str,
-         **values: Any) -> Notice:  # fmt: skip
-    title, body = render(template, **values)
+         office: Letterhead, issued_on: date, **values: Any) -> Notice:  # fmt: skip
+    title, body = render(template, office, issued_on, **values)
     return Notice(notice_id(cause_event_id, kind, audience), kind, audience, email or None, title, body)
 
 
@@ -91,8 +104,9 @@ def letter_notice(
         email = applicant_email
     else:  # a party: its address is the letter's recipient when that is an e-mail address
         email = letter["recipient"] if "@" in letter.get("recipient", "") else None
-    return make(
-        cause_event_id, letter["kind"], audience, email, "letter", title=letter["title"], body=letter["body"]
+    nid = notice_id(cause_event_id, letter["kind"], audience)  # the letter is framed by review
+    return Notice(
+        nid, letter["kind"], audience, email or None, letter["title"], letter["body"].strip() + "\n"
     )
 
 

@@ -138,6 +138,8 @@ class ClockProjection:
             "applicant",
             contact.get("email"),
             "receipt",
+            self.settings.letterhead(),
+            _issued_on(event),
             name=d["applicant"]["name"],
             received_on=d["received_on"],
             description=d["description"],
@@ -145,6 +147,7 @@ class ClockProjection:
             due_on=answer.due_on.isoformat() if answer.due_on else "—",
             provisional=answer.provisional,
             case_id=case_id,
+            tracking_url=self.settings.tracking_url,
         )
         await self._notice(conn, event, n)
 
@@ -180,6 +183,8 @@ class ClockProjection:
             "staff",
             self.settings.staff_email,
             "recompute",
+            self.settings.letterhead(),
+            _issued_on(event),
             kind_label=notices.KIND_LABELS.get(s["kind"], s["kind"]),
             subject=old["subject"],
             case_id=s["case_id"],
@@ -212,6 +217,8 @@ class ClockProjection:
             "staff",
             self.settings.staff_email,
             "warning",
+            self.settings.letterhead(),
+            _issued_on(event),
             kind_label=notices.KIND_LABELS.get(w["kind"], w["kind"]),
             subject=subject,
             case_id=w["case_id"],
@@ -237,14 +244,24 @@ class ClockProjection:
             due_on=b["due_on"],
             detected_on=detected,
         )
+        office, on = self.settings.letterhead(), _issued_on(event)
         staff = notices.make(
-            event.id, "breach", "staff", self.settings.staff_email, "breach", escalated=False, **values
+            event.id,
+            "breach",
+            "staff",
+            self.settings.staff_email,
+            "breach",
+            office,
+            on,
+            escalated=False,
+            **values,
         )
         await self._notice(conn, event, staff)
         if b["kind"] == "answer":  # escalation to the office head
             head = notices.make(
-                event.id, "escalation", "head", self.settings.head_email, "breach", escalated=True, **values
-            )
+                event.id, "escalation", "head", self.settings.head_email, "breach", office, on,
+                escalated=True, **values,
+            )  # fmt: skip
             await self._notice(conn, event, head)
 
     # --- notices ------------------------------------------------------------------------------
@@ -261,6 +278,11 @@ class ClockProjection:
 
     async def _notice(self, conn: asyncpg.Connection, event: StoredEvent, n: notices.Notice) -> None:
         await write_notice(conn, self.settings, self.clock, event, n)
+
+
+def _issued_on(event: StoredEvent) -> date:
+    """A notice is dated the Beijing day of the event that caused it (the same on a rebuild)."""
+    return event.envelope.time.astimezone(OFFICE_TZ).date()
 
 
 Reaction = Callable[[ClockProjection, asyncpg.Connection, StoredEvent], Awaitable[None]]

@@ -2,10 +2,10 @@
 
 from pydantic_settings import SettingsConfigDict
 
-from gongkai_shared.settings import ServiceSettings
+from gongkai_shared.settings import OfficeSettings
 
 
-class NotifySettings(ServiceSettings):
+class NotifySettings(OfficeSettings):
     model_config = SettingsConfigDict(env_prefix="GONGKAI_NOTIFY_", extra="ignore", populate_by_name=True)
     http_port: int = 8004
     tick_seconds: float = 5.0  # how often due deadlines are checked
@@ -14,7 +14,9 @@ class NotifySettings(ServiceSettings):
     recompute_chunk: int = 200  # cases recomputed per transaction after a calendar year is loaded
     recompute_tick_seconds: float = 1.0  # how often an empty recompute queue is looked at
 
-    # notices
+    # notices: the office's name and contacts frame the receipt (OfficeSettings); where applicants
+    # track their application (intake's /track page, e.g. https://gongkai.example.gov.cn/track)
+    tracking_url: str = ""
     staff_email: str = ""  # the disclosure office's mailbox: warnings, recomputed deadlines
     head_email: str = ""  # the office head: breaches are escalated here
     smtp_host: str = ""  # empty: no e-mail channel

@@ -6,7 +6,8 @@ Every letter is an official document (issue 9): the template writes what the let
 salutation and the paragraphs); this module frames it the same way for every type — the document
 number (发文字号, :mod:`gongkai_review.numbering`) above, then the text, the seal's place
 (（印章）), the sending agency and the date in Chinese (二〇二六年十一月二十三日), and a note with the
-office's address, phone and e-mail and the case number. ``pdf.py`` lays the same letter out as
+office's address, phone and e-mail and the case number (``gongkai_shared.letterframe``, the frame
+notify's own notices use too). ``gongkai_shared.letterpdf`` lays the same letter out as
 GB/T 9704 prescribes.
 """
 
@@ -20,41 +21,12 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from gongkai_shared.events import Letter
+from gongkai_shared.letterframe import Letterhead, chinese_date, chinese_month, clause, dated, frame, sentence
 from gongkai_shared.outcomes import BY_CODE, Outcome, is_refusal, row
 
 from .case import Draft
 
-SEAL = "（印章）"
 UNNUMBERED = "〔待编号〕"  # the number a letter shows while its event is decided (never sent)
-
-# 0-9 in the figures official documents write dates with (〇, not 零)
-DIGITS = "〇一二三四五六七八九"
-# mid-sentence: no closing punctuation of its own (the sentence around it has that)
-_CLOSING = "。，、；：！？.,;:!? \t\n"
-
-
-def chinese_date(d: date) -> str:
-    """``2026-11-23`` → ``二〇二六年十一月二十三日`` (GB/T 9704: the date in Chinese figures)."""
-    return f"{''.join(DIGITS[int(c)] for c in str(d.year))}年{_small(d.month)}月{_small(d.day)}日"
-
-
-def _small(n: int) -> str:
-    """1-31 in Chinese figures: 十, 十一, 二十, 二十三, 三十一."""
-    tens, ones = divmod(n, 10)
-    head = "" if tens == 0 else "十" if tens == 1 else DIGITS[tens] + "十"
-    return head + (DIGITS[ones] if ones else "")
-
-
-def clause(text: Any) -> str:
-    """A fragment set inside a sentence: without the full stop or comma it may have been typed
-    with (so "因需要协调。，本机关" and "事项：征求意见。。" cannot happen)."""
-    return str(text).strip().rstrip(_CLOSING)
-
-
-def sentence(text: Any) -> str:
-    """A fragment that ends a sentence: with exactly one full stop (none if empty)."""
-    body = clause(text)
-    return f"{body}。" if body else ""
 
 
 _env = Environment(
@@ -65,6 +37,22 @@ _env = Environment(
 )
 _env.filters["clause"] = clause
 _env.filters["sentence"] = sentence
+_env.filters["month"] = chinese_month
+
+# What the withheld information is, as the sentence "您申请获取的政府信息……" or a withheld part
+# goes on (Art. 14-16, in the regulation's own words): a refusal names its ground in full, not the
+# report row's short label ("保护第三方合法权益" is no predicate), then its case-specific reasons.
+GROUNDS = {
+    "state_secret": "属于国家秘密",
+    "prohibited_by_law": "属于法律、行政法规禁止公开的政府信息",
+    "security_stability": "公开后可能危及国家安全、公共安全、经济安全、社会稳定",
+    "third_party_rights": "涉及商业秘密、个人隐私等，公开会对第三方合法权益造成损害",
+    "internal_affairs": "属于人事管理、后勤管理、内部工作流程等方面的内部事务信息",
+    "process_information": (
+        "属于行政机关在履行行政管理职能过程中形成的讨论记录、过程稿、磋商信函、请示报告等过程性信息"
+    ),
+    "enforcement_file": "属于行政执法案卷信息",
+}
 
 TITLES = {
     "answer": "政府信息公开申请答复告知书",
@@ -80,15 +68,11 @@ TITLES = {
 
 
 @dataclass(frozen=True)
-class Office:
-    """The sending agency as its letters show it (settings), and what one decision adds: the
-    case and the letter's document number. ``str(office)`` is the agency's name (templates write
-    ``{{ office }}``)."""
+class Office(Letterhead):
+    """The sending agency as its letters show it (settings, ``Letterhead``), and what one decision
+    adds: the case and the letter's document number. ``str(office)`` is the agency's name
+    (templates write ``{{ office }}``)."""
 
-    name: str = "某市人民政府办公室"
-    address: str = "某市某区人民路1号"
-    phone: str = "0000-00000000"
-    email: str = "gongkai@example.gov.cn"
     reconsideration_body: str = "本级人民政府"
     case_id: str = ""
     number: str = UNNUMBERED
@@ -106,28 +90,13 @@ def render(kind: str, recipient: str, *, office: Office | str, today: date, **co
     if isinstance(office, str):  # a caller that knows only the agency's name
         office = Office(name=office)
     context.setdefault("applicant", recipient)
-    context = {k: _dated(v) for k, v in context.items()}
+    context = {k: dated(v) for k, v in context.items()}
     text = _env.get_template(f"{kind}.txt.j2").render(office=office, today=chinese_date(today), **context)
     text = re.sub(r"\n{3,}", "\n\n", text.strip())
-    frame = _env.get_template("_frame.txt.j2").render(
-        office=office, number=office.number, text=text, seal=SEAL, date=chinese_date(today)
-    )
-    body = re.sub(r"\n{3,}", "\n\n", frame.strip()) + "\n"
+    body = frame(text, office, today, number=office.number, case_id=office.case_id)
     return Letter(
         kind=kind, title=TITLES[kind], body=body, recipient=recipient, number=office.number, issued_on=today
     )
-
-
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _dated(value: Any) -> Any:
-    """Dates in a letter are written in Chinese, whether given as a date or as ISO text."""
-    if isinstance(value, date):
-        return chinese_date(value)
-    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
-        return chinese_date(date.fromisoformat(value))
-    return value
 
 
 def remedy(outcome_code: str) -> str:
@@ -163,6 +132,7 @@ def answer_letter(
         {
             "part": p.part,
             "label": row(Outcome.withhold, p.reason).label,
+            "grounds": GROUNDS[p.reason],
             "legal_basis": row(Outcome.withhold, p.reason).legal_basis,
             "explanation": p.explanation or "",
         }
@@ -176,6 +146,7 @@ def answer_letter(
         outcome=outcome.value,
         reason=r.reason,
         label=r.label,
+        grounds=GROUNDS.get(r.reason or "", ""),
         legal_basis=draft.legal_basis,
         description=description,
         received_on=chinese_date(received_on),

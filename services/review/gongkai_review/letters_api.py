@@ -4,8 +4,9 @@ layout, ``pdf.py``) or as text, exactly as its event keeps it.
 Whoever may read the case may read its letters (``READERS``): a department handler only on cases
 assigned to their department (letters carry no contact or identity details to mask); any other
 role's read is recorded in the log first (``personal-data-viewed``), as for the case itself.
-Applicants are sent their letters by notify; intake, where they track their application, keeps no
-letters, so there is no applicant download here.
+Applicants are sent their letters by notify and download them, with the answer's disclosed
+documents, by tracking code from intake (``gongkai_intake.downloads``), which keeps its own copy of
+each letter in its projection and renders the same PDF (``gongkai_shared.letterpdf``).
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
+from gongkai_shared import letterpdf as pdf
 from gongkai_shared.envelope import Actor
 from gongkai_shared.events import Letter
 from gongkai_shared.runtime import Runtime
 
-from . import pdf
 from .api import CASE_READ_ERRORS, READERS, CaseId
 from .scope import check_department, handler_department, record_read
 

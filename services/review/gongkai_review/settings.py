@@ -3,22 +3,18 @@
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from gongkai_shared.settings import FileServiceSettings
+from gongkai_shared.settings import FileServiceSettings, OfficeSettings
 
 from .letters import Office
 from .numbering import FORMATS, check_formats
 
 
-class ReviewSettings(FileServiceSettings):
+class ReviewSettings(FileServiceSettings, OfficeSettings):
     model_config = SettingsConfigDict(env_prefix="GONGKAI_REVIEW_", extra="ignore", populate_by_name=True)
     http_port: int = 8002
     profile: str = "national-2019"  # the rule profile new cases run under (name or name@version)
-    # the letters' sender (issue 9): the agency's name signs them; the office's contact details
-    # stand in each letter's note; the placeholders are for a demonstration, set them in earnest
-    office_name: str = "某市人民政府办公室"
-    office_address: str = "某市某区人民路1号"
-    office_phone: str = "0000-00000000"
-    office_email: str = "gongkai@example.gov.cn"
+    # the letters' sender (issue 9): office_name, office_address, office_phone, office_email
+    # (OfficeSettings)
     # letter type -> document number format with {year} and {number} (numbering.py); JSON
     letter_numbers: dict[str, str] = Field(default_factory=lambda: dict(FORMATS))
     # where reconsideration is applied for, by name (行政复议法 Art. 24), e.g. "某市人民政府": no

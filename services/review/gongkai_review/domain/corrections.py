@@ -102,7 +102,6 @@ def _letter(s: CaseState, r: Correction, ctx: Context, decision: str, **values: 
         received_on=r.received_on.isoformat(),
         record=r.record,
         decision=decision,
-        reconsideration_first=False,
         remedy="choice",  # not a refusal to disclose: the applicant chooses (行政复议法 Art. 23)
         reconsideration_body=ctx.reconsideration_body,
         **values,

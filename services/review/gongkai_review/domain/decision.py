@@ -84,6 +84,8 @@ class Draft(Input):
                 raise ValueError("disclosed_content is required to disclose")
         if is_refusal(self.code) and not self.reason_text:
             raise ValueError("reason_text: the reasons of this refusal in this case (Art. 36(3))")
+        if self.code == "other.other" and not self.reason_text:
+            raise ValueError("reason_text: what the answer tells the applicant (其他处理, Art. 36)")
         if self.code == "not_held.not_this_agency" and not (
             self.responsible_agency and self.responsible_agency_contact
         ):

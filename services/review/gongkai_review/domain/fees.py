@@ -165,6 +165,7 @@ def issue_fee_notice(s: CaseState, c: IssueFeeNotice, ctx: Context) -> FeeNotice
         amount_yuan=amount,
         payment_days=p.fee_payment_days,
         pay_by=pay_by.isoformat(),
+        delivery_presumed=c.delivered_on is None,
     )
     return FeeNoticeIssued(
         case_id=s.case_id,

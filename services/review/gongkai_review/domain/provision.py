@@ -22,6 +22,7 @@ from pydantic import model_validator
 
 from gongkai_shared.clock import OFFICE_TZ
 from gongkai_shared.events import Form, ProvisionArranged
+from gongkai_shared.letterframe import chinese_date
 from gongkai_shared.outcomes import Outcome
 from gongkai_shared.text import line
 
@@ -106,7 +107,7 @@ def provision_for_answer(s: CaseState, d: Draft, ctx: Context) -> dict | None:
         "form": p.form,
         "label": FORM_LABELS[p.form],
         "reason": p.reason if p.form != s.requested_form else None,  # why not the form asked for
-        "inspection_date": f"{at.year}年{at.month}月{at.day}日" if at else None,
-        "inspection_time": at.strftime("%H:%M") if at else None,
+        "inspection_date": chinese_date(at.date()) if at else None,  # dates in a letter: Chinese
+        "inspection_time": (f"{at.hour}时{at.minute}分" if at.minute else f"{at.hour}时") if at else None,
         "inspection_place": p.inspection_place,
     }

@@ -29,7 +29,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from gongkai_shared.events import Letter
 
-from .letters import SEAL
+from .letterframe import SEAL
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
