@@ -72,7 +72,7 @@ def draft_for(code: str) -> dict[str, Any]:
         ]
     if r.reason == "already_published":
         body["published_at"] = "本机关门户网站政府信息公开专栏。"
-    if r.outcome == Outcome.withhold:
+    if r.outcome == Outcome.withhold or code == "other.other":
         body["reason_text"] = "该信息的具体情况说明。"
     if code == "not_held.not_this_agency":
         body["responsible_agency"] = "市自然资源局"
