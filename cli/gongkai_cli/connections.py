@@ -49,12 +49,21 @@ async def admin(settings: CliSettings) -> EventStore:
     return await store(settings, ADMIN, credentials.root(settings))
 
 
-async def api(settings: CliSettings, method: str, path: str, body: dict | None = None) -> Any:
-    """Call a service's API as the operator (a short token minted from the staff-token key)."""
-    base = settings.service_url()
+async def api(
+    settings: CliSettings,
+    method: str,
+    path: str,
+    body: dict | None = None,
+    *,
+    base: str | None = None,
+    timeout: float = 30,
+) -> Any:
+    """Call a service's API as the operator (a short token minted from the staff-token key), at
+    the public address or at ``base`` (an operator listener)."""
+    base = base or settings.service_url()
     token = operator_token(credentials.auth_secret(settings))
     try:
-        async with httpx.AsyncClient(timeout=30) as client:
+        async with httpx.AsyncClient(timeout=timeout) as client:
             r = await client.request(
                 method, f"{base}{path}", json=body, headers={"Authorization": f"Bearer {token}"}
             )

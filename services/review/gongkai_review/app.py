@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from gongkai_shared.app import build_app
@@ -37,6 +39,7 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
         routers=[router, letters_router, files_router, appeals_router, staff_router, staff_pages, oidc_pages],
         projections=lambda rt: [CasesProjection()],
         clock=clock,
+        migrations=Path(__file__).parent / "migrations",
         on_start=start_reactions,
     )
     app.state.settings = settings
