@@ -442,7 +442,7 @@ async def rebuild_and_swap(
     then put it in the live schema's place without stopping anything.
 
     1. The rebuild runs up to the live positions, then again up to the new live positions,
-       until it is at most ``close_gap`` events behind (default: one batch).
+       until it is at most ``close_gap`` events behind (default 50: what it replays under the lock).
     2. One transaction locks the live ``projection_position`` table (EXCLUSIVE: reads go on,
        the live runner's next batch waits at its ``SELECT ... FOR UPDATE``; a batch in flight
        commits first), reads the live positions, brings the rebuild to exactly them, copies the
@@ -465,17 +465,23 @@ async def rebuild_and_swap(
         batch_max=batch_max,
         timeout=timeout,
     )
-    gap = batch_max if close_gap is None else close_gap
+    gap = 50 if close_gap is None else close_gap
     rounds = 0
     try:
         pool = await create_pool(database_url, schema)
         try:
 
             async def catch_up(live: dict[str, int]) -> None:
-                for p in projections:
-                    reached[p.name] = await _run_to(
-                        pool, store, p, schema, live.get(p.name, 0), batch_max=batch_max, timeout=timeout
+                """Every projection to its live position, side by side."""
+                done = await asyncio.gather(
+                    *(
+                        _run_to(
+                            pool, store, p, schema, live.get(p.name, 0), batch_max=batch_max, timeout=timeout
+                        )
+                        for p in projections
                     )
+                )
+                reached.update({p.name: pos for p, pos in zip(projections, done, strict=True)})
 
             while rounds < max_rounds:
                 live = await _positions(pool, live_schema)
