@@ -50,14 +50,22 @@ async def admin(settings: CliSettings) -> EventStore:
 
 
 async def api(
-    settings: CliSettings, method: str, path: str, body: dict | None = None, *, token: str | None = None
+    settings: CliSettings,
+    method: str,
+    path: str,
+    body: dict | None = None,
+    *,
+    token: str | None = None,
+    base: str | None = None,
+    timeout: float = 30,
 ) -> Any:
     """Call a service's API as the operator (a short token minted from the staff-token key), or
-    with ``token`` (a staff member's API token, e.g. an auditor's)."""
-    base = settings.service_url()
+    with ``token`` (a staff member's API token, e.g. an auditor's); at the public address or at
+    ``base`` (an operator listener)."""
+    base = base or settings.service_url()
     token = token or operator_token(credentials.auth_secret(settings))
     try:
-        async with httpx.AsyncClient(timeout=30) as client:
+        async with httpx.AsyncClient(timeout=timeout) as client:
             r = await client.request(
                 method, f"{base}{path}", json=body, headers={"Authorization": f"Bearer {token}"}
             )

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gongkai_shared.access import SERVICES
 from gongkai_shared.auth import Role
 from gongkai_shared.checkpoint import CheckpointError
 
-from .commands import agencies, audit, calendar, events, keys, nats, report, setup, users
+from .commands import agencies, audit, calendar, events, keys, nats, projections, report, setup, users
 from .settings import CliError, CliSettings
 
 Run = Callable[[CliSettings, argparse.Namespace], int | Coroutine[Any, Any, int]]
@@ -51,9 +52,15 @@ GROUPS = {
     "nats": "the broker's configuration",
     "agencies": "other agencies",
     "report": "the statutory annual report (政府信息公开工作年度报告)",
+    "projections": "operator: a service's projections rebuilt from the log",
 }
 
 ROLES = ", ".join(r.value for r in Role)
+PROJECTION_ARGS = [
+    arg("--timeout", type=float, default=600.0, help="seconds the replay may take"),
+    arg("--url", default=None, help="the service's own address (default: the operator listener)"),
+    arg("--json", action="store_true"),
+]
 
 COMMANDS = [
     Command("users add", users.add, "add a staff account; prints an API token for it", [
@@ -127,6 +134,17 @@ COMMANDS = [
             [arg("--agency", action="append", default=[], metavar="NAME", help="an agency (repeat)")]),
     Command("agencies add", agencies.add, "credentials and a durable consumer of the public events",
             [arg("name")]),
+    Command("projections check", projections.check,
+            "rebuild a service's projections aside and report every difference (exit 1 if any)",
+            [arg("service", choices=SERVICES), *PROJECTION_ARGS]),
+    Command("projections rebuild", projections.rebuild,
+            "rebuild a service's projections from sequence 1 and swap them in without downtime", [
+        arg("service", choices=SERVICES), *PROJECTION_ARGS,
+        arg("--drop-old", action="store_true", help="drop the replaced tables (no rollback to them)"),
+    ]),
+    Command("projections drop-old", projections.drop_old,
+            "drop the tables earlier rebuilds replaced (kept for a rollback until then)",
+            [arg("service", choices=SERVICES), *PROJECTION_ARGS[1:]]),
 ]  # fmt: skip
 
 

@@ -26,6 +26,8 @@ class CliSettings(BaseSettings):
     root_key: str = ""
     # where the services answer (calendar load goes through notify's API); default: data folder
     url: str = ""
+    # the operator listener (``/<service>/...``, loopback only); default: the data folder's ops_url
+    ops_url: str = ""
     stream: str = "FOI"
     auth_secret: str = Field(default="", repr=False)
     data_dir: str = "./var"
@@ -51,3 +53,17 @@ class CliSettings(BaseSettings):
         if written.exists():
             return written.read_text().strip().rstrip("/")
         raise CliError("where is Gongkai? set GONGKAI_URL (e.g. http://127.0.0.1:8000) or GONGKAI_DATA_DIR")
+
+    def ops_service_url(self, service: str) -> str:
+        """A service's operator endpoints: GONGKAI_OPS_URL, else the operator listener ``make up``
+        wrote into the data folder, followed by ``/<service>``."""
+        base = self.ops_url.rstrip("/")
+        if not base:
+            written = Path(self.data_dir) / "ops_url"
+            if not written.exists():
+                raise CliError(
+                    "where are the operator endpoints? set GONGKAI_OPS_URL (e.g. http://127.0.0.1:8001)"
+                    " or GONGKAI_DATA_DIR, or give --url (a service's own address)"
+                )
+            base = written.read_text().strip().rstrip("/")
+        return f"{base}/{service}"

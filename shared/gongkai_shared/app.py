@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from html import escape
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException
@@ -16,11 +17,23 @@ from .clock import Clock
 from .docs import install_docs
 from .envelope import Actor
 from .projection import Projection
+from .rebuild import drop_old, rebuild_and_compare, rebuild_and_swap
 from .runtime import Runtime
 from .settings import ServiceSettings
 from .staff import StaffDirectory, StaffProjection
 from .text import paragraph
 from .web import declare_edge_errors, error_responses, install_error_handlers, install_ops_routes, staff
+
+
+class Rebuild(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    drop_old: bool = False  # drop the replaced schema (and earlier ones): no rollback to them
+    timeout: float = Field(default=600.0, gt=0, le=86400)  # seconds the replay may take
+
+
+class Check(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    timeout: float = Field(default=600.0, gt=0, le=86400)
 
 
 class Park(BaseModel):
@@ -38,8 +51,14 @@ def build_app(
     projections: Callable[[Runtime], Sequence[Projection]],
     clock: Clock | None = None,
     on_start: Callable[[Runtime, FastAPI], Awaitable[None]] | None = None,
+    migrations: Path | None = None,
+    carry: Sequence[str] = (),
 ) -> FastAPI:
-    """The app starts its runtime and projections in its lifespan; nothing connects at import."""
+    """The app starts its runtime and projections in its lifespan; nothing connects at import.
+
+    ``migrations`` (the service's SQL files) lets an operator rebuild the projections aside and
+    compare or swap them in (rebuild.py); ``carry`` are the statements that bring over, at a
+    swap, the state the log does not hold (``{old}`` and ``{new}`` name the two schemas)."""
     runtime = Runtime(settings, service)
 
     @asynccontextmanager
@@ -104,6 +123,78 @@ def build_app(
         except ValueError as e:
             raise HTTPException(409, str(e)) from None
         return {"projection": name, "parked": body.seq}
+
+    def replayed() -> list[Projection]:
+        """Fresh instances of the service's projections, for a replay into another schema."""
+        return [StaffProjection(service), *projections(runtime)]
+
+    @asynccontextmanager
+    async def exclusive() -> AsyncIterator[None]:
+        """One check or rebuild at a time per service, whichever replica is asked."""
+        if migrations is None:
+            raise HTTPException(404, f"{service} has no projections to rebuild")
+        async with runtime.pool.acquire() as conn:
+            key = f"gongkai-rebuild-{runtime.schema}"
+            if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):
+                raise HTTPException(409, "另一次重建或核对正在进行 (a rebuild or check is already running)")
+            try:
+                yield
+            except (TimeoutError, RuntimeError) as e:
+                raise HTTPException(409, f"重建未完成 (the rebuild did not complete): {e}") from None
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", key)
+
+    @app.post(
+        "/api/v1/status/projections/check",
+        tags=["operations 运维"],
+        summary="rebuild the projections aside from sequence 1 and report every difference (admin)",
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
+    async def check(body: Check, actor: Actor = Depends(staff(Role.admin))) -> dict:
+        async with exclusive():
+            assert migrations is not None
+            comparison = await rebuild_and_compare(
+                runtime.settings.database_url,
+                runtime.store,
+                replayed(),
+                migrations,
+                live_schema=runtime.schema,
+                carry=carry,
+                timeout=body.timeout,
+            )
+        return {"service": service, **comparison.to_json()}
+
+    @app.post(
+        "/api/v1/status/projections/rebuild",
+        tags=["operations 运维"],
+        summary="rebuild the projections from sequence 1 and swap them in without downtime (admin)",
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
+    async def rebuild(body: Rebuild, actor: Actor = Depends(staff(Role.admin))) -> dict:
+        async with exclusive():
+            assert migrations is not None
+            swap = await rebuild_and_swap(
+                runtime.settings.database_url,
+                runtime.store,
+                replayed(),
+                migrations,
+                live_schema=runtime.schema,
+                carry=carry,
+                drop_old_schemas=body.drop_old,
+                timeout=body.timeout,
+            )
+        return {"service": service, **swap.to_json()}
+
+    @app.delete(
+        "/api/v1/status/projections/old",
+        tags=["operations 运维"],
+        summary="drop the schemas earlier rebuilds replaced (admin; no rollback to them afterwards)",
+        responses=error_responses(401, 403, 404, 409),
+    )
+    async def drop_replaced(actor: Actor = Depends(staff(Role.admin))) -> dict:
+        async with exclusive():
+            dropped = await drop_old(runtime.settings.database_url, runtime.schema)
+        return {"service": service, "dropped": dropped}
 
     for router in routers:
         app.include_router(router)

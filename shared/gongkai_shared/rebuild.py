@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ import structlog
 
 from .db import PROJECTION_TABLE, check_ident, create_pool, migrate
 from .eventstore import EventStore
+from .positions import ProjectionBehind
 from .projection import Projection, ProjectionRunner
 from .staff import STAFF_TABLE
 
@@ -62,6 +65,20 @@ class Difference:
         )
         return f"{self.table} ({key}): {cols}"
 
+    def to_json(self) -> dict[str, Any]:
+        """The row's key and, for a changed row, each differing column with both values; for a
+        row on one side only, that row."""
+        kind = "only_rebuilt" if self.live is None else "only_live" if self.rebuilt is None else "changed"
+        out: dict[str, Any] = {"table": self.table, "key": self.key, "kind": kind}
+        if kind == "changed":
+            assert self.live is not None and self.rebuilt is not None
+            out["columns"] = [
+                {"column": c, "live": self.live.get(c), "rebuilt": self.rebuilt.get(c)} for c in self.columns
+            ]
+        else:
+            out["live"], out["rebuilt"] = self.live, self.rebuilt
+        return out
+
 
 @dataclass
 class Comparison:
@@ -77,6 +94,29 @@ class Comparison:
     def equal(self) -> bool:
         return not self.counts and all(a == b for a, b in self.positions.values())
 
+    @property
+    def total(self) -> int:
+        """Rows that differ, in every table (complete even where the listing is cut)."""
+        return sum(self.counts.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "equal": self.equal,
+            "live_schema": self.live_schema,
+            "positions": {n: {"live": a, "rebuilt": b} for n, (a, b) in sorted(self.positions.items())},
+            "differing_rows": self.total,
+            "tables": {
+                t: {
+                    "rows": n,
+                    "differing": self.counts.get(t, 0),
+                    "shown": len(self.differences.get(t, [])),
+                    "ignored_columns": self.ignored.get(t, []),
+                    "differences": [d.to_json() for d in self.differences.get(t, [])],
+                }
+                for t, n in sorted(self.rows.items())
+            },
+        }
+
     def report(self) -> str:
         lines = []
         for name, (live, rebuilt) in sorted(self.positions.items()):
@@ -84,8 +124,78 @@ class Comparison:
             lines.append(f"{name}: live at {live}, rebuilt at {rebuilt}{mark}")
         for table, n in sorted(self.rows.items()):
             lines.append(f"{table}: {n} rows, {self.counts.get(table, 0)} differ")
-            lines += [f"  {d.describe()}" for d in self.differences.get(table, [])]
+            shown = self.differences.get(table, [])
+            lines += [f"  {d.describe()}" for d in shown]
+            if self.counts.get(table, 0) > len(shown):
+                lines.append(f"  ... and {self.counts[table] - len(shown)} more")
         return "\n".join(lines)
+
+
+async def _prepare(database_url: str, schema: str, migrations: Path, live_schema: str) -> dict[str, int]:
+    """A fresh ``schema`` with the service's tables and the operator's parkings; the positions
+    the live projections have stored."""
+    await migrate(database_url, schema, migrations)
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f"SET search_path = {schema}")
+        await conn.execute(PROJECTION_TABLE)
+        await conn.execute(STAFF_TABLE)
+        live = await _positions(conn, live_schema)
+        await _copy_parkings(conn, live_schema, schema)
+    finally:
+        await conn.close()
+    return live
+
+
+async def _positions(conn: asyncpg.Connection | asyncpg.Pool, schema: str) -> dict[str, int]:
+    rows = await conn.fetch(f"SELECT name, position FROM {check_ident(schema)}.projection_position")
+    return {r["name"]: r["position"] for r in rows}
+
+
+async def _copy_parkings(conn: asyncpg.Connection, live_schema: str, schema: str) -> None:
+    """What an operator passed over is passed over again (the runner parks the rest itself)."""
+    await conn.execute(
+        f"INSERT INTO {schema}.parked_events SELECT * FROM {check_ident(live_schema)}.parked_events"
+        " WHERE parked_by <> 'system' ON CONFLICT DO NOTHING"
+    )
+
+
+async def _run_to(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    projection: Projection,
+    schema: str,
+    target: int,
+    *,
+    batch_max: int,
+    timeout: float,
+) -> int:
+    """Run ``projection`` in ``schema`` (from its stored position) until it has applied
+    ``target``; its position. Raises TimeoutError when it does not get there in ``timeout``."""
+    runner = ProjectionRunner(pool, store, projection, batch_max=batch_max)
+    runner.stop_at = target
+    runner.lock_name = f"{schema}:{projection.name}"  # the live runner holds its own
+    async with pool.acquire() as conn:
+        stored = await conn.fetchval(
+            "SELECT position FROM projection_position WHERE name = $1", projection.name
+        )
+    if target <= (stored or 0):
+        return int(stored or 0)
+    task = asyncio.ensure_future(runner.run())
+    try:
+        try:
+            await runner.wait_for(target, timeout)
+        except ProjectionBehind as e:
+            raise TimeoutError(
+                f"{projection.name}: rebuilt only up to {runner.position} of {target} in {timeout}s "
+                f"({runner.state}: {runner.last_error or 'no error'})"
+            ) from e
+    finally:
+        runner.stop()
+        while not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=0.5)
+    return runner.position
 
 
 async def rebuild(
@@ -101,56 +211,40 @@ async def rebuild(
 ) -> tuple[str, dict[str, int]]:
     """Run ``projections`` from sequence 1 into a fresh ``schema`` (default: a new name after
     ``live_schema``) up to the positions the live projections stored; returns the schema and the
-    positions reached. Raises TimeoutError when a projection does not get there in ``timeout``."""
+    positions reached. Raises TimeoutError when a projection does not get there in ``timeout``
+    (the fresh schema is then dropped)."""
     schema = check_ident(schema or f"{live_schema}_rebuild_{uuid.uuid4().hex[:8]}")
-    await migrate(database_url, schema, migrations)
+    try:
+        live = await _prepare(database_url, schema, migrations, live_schema)
+        last = await store.last_seq()
+        pool = await create_pool(database_url, schema)
+        reached: dict[str, int] = {}
+        try:
+            for projection in projections:
+                target = live.get(projection.name, last)
+                reached[projection.name] = await _run_to(
+                    pool, store, projection, schema, target, batch_max=batch_max, timeout=timeout
+                )
+                log.info(
+                    "projection_rebuilt",
+                    projection=projection.name,
+                    schema=schema,
+                    position=reached[projection.name],
+                )
+        finally:
+            await pool.close()
+    except BaseException:
+        await _drop(database_url, schema)
+        raise
+    return schema, reached
+
+
+async def _drop(database_url: str, schema: str) -> None:
     conn = await asyncpg.connect(database_url)
     try:
-        await conn.execute(f"SET search_path = {schema}")
-        await conn.execute(PROJECTION_TABLE)
-        await conn.execute(STAFF_TABLE)
-        live = {
-            r["name"]: r["position"]
-            for r in await conn.fetch(
-                f"SELECT name, position FROM {check_ident(live_schema)}.projection_position"
-            )
-        }
-        # what an operator passed over is passed over again (the runner parks the rest itself)
-        await conn.execute(
-            f"INSERT INTO parked_events SELECT * FROM {live_schema}.parked_events WHERE parked_by <> 'system'"
-        )
+        await conn.execute(f"DROP SCHEMA IF EXISTS {check_ident(schema)} CASCADE")
     finally:
         await conn.close()
-    last = await store.last_seq()
-    pool = await create_pool(database_url, schema)
-    reached: dict[str, int] = {}
-    try:
-        for projection in projections:
-            target = live.get(projection.name, last)
-            runner = ProjectionRunner(pool, store, projection, batch_max=batch_max)
-            runner.stop_at = target
-            runner.lock_name = f"{schema}:{projection.name}"  # the live runner holds its own
-            if target > 0:
-                task = asyncio.ensure_future(runner.run())
-                try:
-                    if not await runner.wait_for(target, timeout):
-                        raise TimeoutError(
-                            f"{projection.name}: rebuilt only up to {runner.position} of {target}"
-                            f" in {timeout}s "
-                            f"({runner.state}: {runner.last_error or 'no error'})"
-                        )
-                finally:
-                    runner.stop()
-                    while not task.done():
-                        task.cancel()
-                        await asyncio.wait([task], timeout=0.5)
-            reached[projection.name] = runner.position
-            log.info(
-                "projection_rebuilt", projection=projection.name, schema=schema, position=runner.position
-            )
-    finally:
-        await pool.close()
-    return schema, reached
 
 
 async def _tables(conn: asyncpg.Connection, schema: str) -> list[str]:
@@ -226,15 +320,19 @@ async def rebuild_and_compare(
     migrations: Path,
     *,
     live_schema: str,
+    carry: Sequence[str] = (),
     keep: bool = False,
     batch_max: int = 2000,
     timeout: float = 600.0,
 ) -> Comparison:
     """Rebuild ``projections`` into a fresh schema and compare it with ``live_schema``.
 
-    The live projections should be quiet meanwhile (no events appended): the rebuild stops at
-    the positions they had stored when it started, and the positions are compared at the end.
-    The fresh schema is dropped unless ``keep``."""
+    ``carry`` (statements with ``{old}`` and ``{new}`` for the two schemas) brings over the
+    state the log does not hold, as a swap would (:func:`rebuild_and_swap`), so that the check
+    compares what a rebuild would put in place. The live projections may go on meanwhile: the
+    rebuild stops at the positions they had stored when it started, and a live position that
+    moved on since is reported as a difference of positions, never hidden. The fresh schema is
+    dropped unless ``keep``."""
     schema, reached = await rebuild(
         database_url,
         store,
@@ -246,16 +344,180 @@ async def rebuild_and_compare(
     )
     conn = await asyncpg.connect(database_url)
     try:
-        live = {
-            r["name"]: r["position"]
-            for r in await conn.fetch(f"SELECT name, position FROM {live_schema}.projection_position")
-        }
-        comparison = Comparison(
-            live_schema, schema, {name: (live.get(name, 0), pos) for name, pos in reached.items()}
-        )
-        await compare_tables(conn, live_schema, schema, comparison)
-        if not keep:
-            await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        try:
+            if carry:
+                async with conn.transaction():
+                    await _carry(conn, carry, live_schema, schema)
+            live = await _positions(conn, live_schema)
+            comparison = Comparison(
+                live_schema, schema, {name: (live.get(name, 0), pos) for name, pos in reached.items()}
+            )
+            await compare_tables(conn, live_schema, schema, comparison)
+        finally:
+            if not keep:
+                await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     finally:
         await conn.close()
     return comparison
+
+
+async def _carry(conn: asyncpg.Connection, carry: Sequence[str], old: str, new: str) -> None:
+    for statement in carry:
+        await conn.execute(statement.format(old=check_ident(old), new=check_ident(new)))
+
+
+OLD = "_old_"  # <schema>_old_<UTC timestamp>: the tables a rebuild replaced, kept for a rollback
+
+
+@dataclass
+class Swap:
+    """A rebuild swapped in: the live schema's name now holds the rebuilt tables."""
+
+    schema: str
+    old_schema: str | None  # the replaced tables, kept for a rollback (None: dropped)
+    positions: dict[str, int]
+    seconds: float  # the whole rebuild, from sequence 1 to the swap
+    held_seconds: float  # how long the live projections waited for the swap (the lock)
+    rounds: int  # catch-up rounds before the lock
+    dropped: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "old_schema": self.old_schema,
+            "positions": self.positions,
+            "seconds": round(self.seconds, 3),
+            "held_seconds": round(self.held_seconds, 3),
+            "rounds": self.rounds,
+            "dropped": self.dropped,
+        }
+
+
+async def _old_name(conn: asyncpg.Connection, live_schema: str) -> str:
+    base = f"{live_schema}{OLD}{datetime.now(UTC):%Y%m%d%H%M%S}"
+    name, n = base, 1
+    while await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", name):
+        n += 1
+        name = f"{base}_{n}"
+    return check_ident(name)
+
+
+async def old_schemas(conn: asyncpg.Connection, live_schema: str) -> list[str]:
+    """The schemas earlier rebuilds replaced, oldest first."""
+    rows = await conn.fetch(
+        "SELECT nspname FROM pg_namespace WHERE nspname ~ $1 ORDER BY nspname",
+        f"^{check_ident(live_schema)}{OLD}[0-9]{{14}}(_[0-9]+)?$",
+    )
+    return [r["nspname"] for r in rows]
+
+
+async def drop_old(database_url: str, live_schema: str, keep: Sequence[str] = ()) -> list[str]:
+    """Drop the schemas earlier rebuilds replaced (no rollback to them afterwards)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        dropped = [s for s in await old_schemas(conn, live_schema) if s not in keep]
+        for name in dropped:
+            await conn.execute(f"DROP SCHEMA {check_ident(name)} CASCADE")
+            log.info("old_projection_schema_dropped", schema=name)
+    finally:
+        await conn.close()
+    return dropped
+
+
+async def rebuild_and_swap(
+    database_url: str,
+    store: EventStore,
+    projections: Sequence[Projection],
+    migrations: Path,
+    *,
+    live_schema: str,
+    carry: Sequence[str] = (),
+    drop_old_schemas: bool = False,
+    batch_max: int = 2000,
+    timeout: float = 600.0,
+    close_gap: int | None = None,
+    max_rounds: int = 10,
+) -> Swap:
+    """Rebuild ``projections`` from sequence 1 into a fresh schema while the live ones go on,
+    then put it in the live schema's place without stopping anything.
+
+    1. The rebuild runs up to the live positions, then again up to the new live positions,
+       until it is at most ``close_gap`` events behind (default 50: what it replays under the lock).
+    2. One transaction locks the live ``projection_position`` table (EXCLUSIVE: reads go on,
+       the live runner's next batch waits at its ``SELECT ... FOR UPDATE``; a batch in flight
+       commits first), reads the live positions, brings the rebuild to exactly them, copies the
+       operator's latest parkings and the ``carry`` state, renames the live schema to
+       ``<schema>_old_<timestamp>`` and the rebuild to ``<schema>``, and commits.
+    3. The waiting batch, and every statement after it, resolves its tables again (PostgreSQL
+       replans a prepared statement whose schema changed): the live runner finds the position
+       it holds in memory in the new table and goes on from there, nothing applied twice or
+       lost. Readers see the old tables until the commit, the new ones after it.
+
+    The old schema is kept for a rollback unless ``drop_old_schemas`` (which also drops the
+    ones earlier rebuilds left)."""
+    began = time.monotonic()
+    schema, reached = await rebuild(
+        database_url,
+        store,
+        projections,
+        migrations,
+        live_schema=live_schema,
+        batch_max=batch_max,
+        timeout=timeout,
+    )
+    gap = 50 if close_gap is None else close_gap
+    rounds = 0
+    try:
+        pool = await create_pool(database_url, schema)
+        try:
+
+            async def catch_up(live: dict[str, int]) -> None:
+                """Every projection to its live position, side by side."""
+                done = await asyncio.gather(
+                    *(
+                        _run_to(
+                            pool, store, p, schema, live.get(p.name, 0), batch_max=batch_max, timeout=timeout
+                        )
+                        for p in projections
+                    )
+                )
+                reached.update({p.name: pos for p, pos in zip(projections, done, strict=True)})
+
+            while rounds < max_rounds:
+                live = await _positions(pool, live_schema)
+                if sum(max(live.get(n, 0) - pos, 0) for n, pos in reached.items()) <= gap:
+                    break
+                rounds += 1
+                await catch_up(live)
+            conn = await asyncpg.connect(database_url)
+            try:
+                async with conn.transaction():
+                    await conn.execute(f"LOCK TABLE {live_schema}.projection_position IN EXCLUSIVE MODE")
+                    held = time.monotonic()
+                    live = await _positions(conn, live_schema)
+                    await catch_up(live)
+                    wrong = {n: (live.get(n, 0), pos) for n, pos in reached.items() if live.get(n, 0) != pos}
+                    if wrong:
+                        raise RuntimeError(
+                            f"the rebuild does not stand where the live projections do: {wrong}"
+                        )
+                    await _copy_parkings(conn, live_schema, schema)
+                    await _carry(conn, carry, live_schema, schema)
+                    old = await _old_name(conn, live_schema)
+                    await conn.execute(f"ALTER SCHEMA {live_schema} RENAME TO {old}")
+                    await conn.execute(f"ALTER SCHEMA {schema} RENAME TO {live_schema}")
+                held_seconds = time.monotonic() - held
+            finally:
+                await conn.close()
+        finally:
+            await pool.close()
+    except BaseException:
+        await _drop(database_url, schema)
+        raise
+    log.info("projections_swapped", schema=live_schema, old_schema=old, positions=reached,
+             held_seconds=held_seconds)  # fmt: skip
+    swap = Swap(live_schema, old, dict(reached), time.monotonic() - began, held_seconds, rounds)
+    if drop_old_schemas:
+        swap.dropped = await drop_old(database_url, live_schema)
+        swap.old_schema = None
+    return swap

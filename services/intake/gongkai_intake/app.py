@@ -11,6 +11,8 @@ per-client limits in ``ratelimit.py``. Intake has no reactions: it only appends
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from gongkai_shared.app import build_app
@@ -58,6 +60,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         routers=[api.router, downloads.router, api.uploads, pages.router],
         projections=lambda rt: [ApplicationsProjection()],
         clock=clock,
+        migrations=Path(__file__).parent / "migrations",
     )
     app.state.settings = settings
     rates = {"applications": settings.rate_applications, "lookups": settings.rate_lookups}

@@ -6,6 +6,8 @@ failure; ``Runtime.spawn`` runs them, and a loop that stopped shows in readiness
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from gongkai_shared.app import build_app
@@ -20,6 +22,19 @@ from .dispatcher import run_dispatcher
 from .projection import ClockProjection
 from .recompute import run_recompute
 from .settings import NotifySettings
+
+# What a rebuild must not lose (rebuild.py, carry): the notices a replay does not write again
+# (older than notice_max_age_hours) with their deliveries, the leases of deliveries being sent,
+# and the deadline events the dispatcher appended that the projection has not applied yet.
+CARRIED = (
+    "LOCK TABLE {old}.notices, {old}.deliveries, {old}.deadlines IN EXCLUSIVE MODE",
+    "INSERT INTO {new}.notices SELECT * FROM {old}.notices ON CONFLICT DO NOTHING",
+    "INSERT INTO {new}.deliveries SELECT * FROM {old}.deliveries ON CONFLICT DO NOTHING",
+    "UPDATE {new}.deliveries n SET lease_until = o.lease_until, lease_owner = o.lease_owner"
+    " FROM {old}.deliveries o WHERE n.delivery_id = o.delivery_id AND o.lease_until IS NOT NULL",
+    "UPDATE {new}.deadlines n SET pending_event_id = o.pending_event_id FROM {old}.deadlines o"
+    " WHERE n.deadline_id = o.deadline_id AND n.pending_event_id IS NULL AND o.pending_event_id IS NOT NULL",
+)
 
 
 def create_app(settings: NotifySettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -46,6 +61,8 @@ def create_app(settings: NotifySettings | None = None, clock: Clock | None = Non
         routers=[api.router, calendar_api.router],
         projections=lambda rt: [ClockProjection(settings, clock, CalendarCache())],
         clock=clock,
+        migrations=Path(__file__).parent / "migrations",
+        carry=CARRIED,
         on_start=start_loops,
     )
     app.state.calendars = calendars

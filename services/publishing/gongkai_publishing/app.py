@@ -9,6 +9,8 @@ public routes in ``api.py``. Publishing takes no commands: it reacts.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from gongkai_shared.app import build_app
@@ -32,6 +34,15 @@ REACTIONS = (
         ("published", "publication-refused"),
     ),
 )
+# What a rebuild must not lose (rebuild.py, carry): an index number allocated but whose
+# ``published`` event is not in the log yet lives only here; a retried reaction finds it again,
+# and the counter never hands out a number already allocated (locked while copied).
+CARRIED = (
+    "LOCK TABLE {old}.index_counters, {old}.index_allocations IN EXCLUSIVE MODE",
+    "INSERT INTO {new}.index_allocations SELECT * FROM {old}.index_allocations ON CONFLICT DO NOTHING",
+    "INSERT INTO {new}.index_counters AS c SELECT * FROM {old}.index_counters"
+    " ON CONFLICT (agency_code, year) DO UPDATE SET last_seq = GREATEST(c.last_seq, EXCLUDED.last_seq)",
+)
 ROUTES = (
     Route("GET", "/api/v1/catalog", api.list_catalog, "public"),
     Route("GET", "/api/v1/catalog/{index_number:path}", api.get_catalog_item, "public"),
@@ -52,5 +63,7 @@ def create_app(settings: PublishingSettings | None = None, clock: Clock | None =
         routers=[router],
         projections=lambda rt: [CatalogProjection()],
         clock=clock,
+        migrations=Path(__file__).parent / "migrations",
+        carry=CARRIED,
         on_start=start_reactions,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from gongkai_shared.app import build_app
@@ -49,6 +51,7 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
         ],
         projections=lambda rt: [CasesProjection()],
         clock=clock,
+        migrations=Path(__file__).parent / "migrations",
         on_start=start_reactions,
     )
     app.state.settings = settings
