@@ -81,7 +81,9 @@ COMMANDS = [
     Command("audit checkpoint", audit.checkpoint, "sign a checkpoint of the log (Ed25519, C2SP note)",
             [arg("--out", type=Path, default=None)]),
     Command("audit key", audit.key, "print the verifier key auditors use for checkpoints"),
-    Command("events asyncapi", events.asyncapi, "print the AsyncAPI 3.0 document of every event"),
+    Command("events asyncapi", events.asyncapi, "print the AsyncAPI 3.0 document of every event",
+            [arg("--public", action="store_true",
+                 help="only the public events other agencies receive (docs/events/public-asyncapi.json)")]),
     Command("calendar load", calendar.load,
             "load a year's schedule (JSON or YAML) from the published notice", [
         arg("file", type=Path),
