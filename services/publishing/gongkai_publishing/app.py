@@ -39,6 +39,7 @@ ROUTES = (
     Route("GET", "/api/v1/events/asyncapi.json", events_api.get_asyncapi, "public"),
     Route("GET", "/api/v1/events/schemas", events_api.list_schemas, "public"),
     Route("GET", "/api/v1/events/schemas/{name}.json", events_api.get_schema, "public"),
+    Route("GET", "/api/v1/events/keys", events_api.list_keys, "public"),
 )
 
 
