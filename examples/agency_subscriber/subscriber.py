@@ -121,10 +121,11 @@ async def run(args: argparse.Namespace) -> int:
 def main() -> int:
     p = argparse.ArgumentParser(description="Gongkai 公开事件订阅示例 (public events subscriber)")
     p.add_argument("--nats-url", default=os.environ.get("GONGKAI_NATS_URL", "nats://127.0.0.1:4222"))
-    p.add_argument("--agency", default=os.environ.get("GONGKAI_AGENCY"), required="GONGKAI_AGENCY" not in os.environ,
+    agency = os.environ.get("GONGKAI_AGENCY")
+    p.add_argument("--agency", default=agency, required=agency is None,
                    help="the name given to `gongkai agencies add` (user agency-<name>)")  # fmt: skip
-    p.add_argument("--events-url", default=os.environ.get("GONGKAI_EVENTS_URL", "http://127.0.0.1:8000/api/v1/events"),
-                   help="where Gongkai serves the public events' schemas")  # fmt: skip
+    events_url = os.environ.get("GONGKAI_EVENTS_URL", "http://127.0.0.1:8000/api/v1/events")
+    p.add_argument("--events-url", default=events_url, help="where Gongkai serves the public events' schemas")
     p.add_argument("--replay", action="store_true", help="start again from the first public event")
     p.add_argument("--verify", action="store_true", help="verify publishing's signature (needs cryptography)")
     p.add_argument("--count", type=int, default=None, help="stop after this many events")

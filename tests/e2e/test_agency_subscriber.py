@@ -23,7 +23,8 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "agency_subscriber" / "subscr
 async def run_example(nats: NatsServer, events_url: str, password: str, *args: str) -> list[str]:
     env = {**os.environ, "GONGKAI_NATS_URL": nats.url, "GONGKAI_AGENCY_PASSWORD": password}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(EXAMPLE), "--agency", "city-archive", "--events-url", events_url, "--wait", "10", *args,
+        sys.executable, str(EXAMPLE), "--agency", "city-archive", "--events-url", events_url,
+        "--wait", "10", *args,
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
