@@ -106,7 +106,9 @@ COMMANDS = [
         arg("--format", choices=report.FORMATS, default=None, help="default: the output's suffix, else json"),
         arg("--output", "-o", type=Path, default=None, help="a file (default: standard output)"),
     ]),
-    Command("events asyncapi", events.asyncapi, "print the AsyncAPI 3.0 document of every event"),
+    Command("events asyncapi", events.asyncapi, "print the AsyncAPI 3.0 document of every event",
+            [arg("--public", action="store_true",
+                 help="only the public events other agencies receive (docs/events/public-asyncapi.json)")]),
     Command("calendar load", calendar.load,
             "load a year's schedule (JSON or YAML) from the published notice", [
         arg("file", type=Path),

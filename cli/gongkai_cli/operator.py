@@ -8,6 +8,8 @@ credentials.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import structlog
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -27,26 +29,37 @@ async def admin_store(url: str, password: str, stream: str = "FOI", root: Signer
     return EventStore(nc, stream, EventSigner(TRUST, root) if root else None)
 
 
-async def ensure_agency_consumer(store: EventStore, name: str) -> None:
-    """The agency's own durable consumer of the public events, from the first one. Idempotent."""
-    durable = agency_durable(name)
-    try:
-        await store.js.consumer_info(store.stream, durable)
-        return
-    except NotFoundError:
-        pass
-    await store.js.add_consumer(
-        store.stream,
-        ConsumerConfig(
-            durable_name=durable,
-            filter_subjects=list(PUBLIC_SUBJECTS),
-            deliver_policy=DeliverPolicy.ALL,
-            ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=60,
-            description=f"public events for agency {name}",
-        ),
+def agency_consumer_config(name: str) -> ConsumerConfig:
+    """The agency's durable: every public event (``PUBLIC_SUBJECTS``) from the first one."""
+    return ConsumerConfig(
+        durable_name=agency_durable(name),
+        filter_subjects=list(PUBLIC_SUBJECTS),
+        deliver_policy=DeliverPolicy.ALL,
+        ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=60,
+        description=f"public events for agency {name}",
     )
-    log.info("agency_consumer_created", agency=name, durable=durable)
+
+
+async def ensure_agency_consumer(store: EventStore, name: str) -> None:
+    """The agency's own durable consumer of the public events, from the first one. Idempotent:
+    an existing durable keeps its position, and one created when fewer events were public (before
+    ``amended`` and ``repealed``) gets the current filter, so the agency receives the new types
+    from its position on (and all of them after a reset: docs/agencies.md)."""
+    config = agency_consumer_config(name)
+    try:
+        info = await store.js.consumer_info(store.stream, config.durable_name or "")
+    except NotFoundError:
+        await store.js.add_consumer(store.stream, config)
+        log.info("agency_consumer_created", agency=name, durable=config.durable_name)
+        return
+    have = info.config.filter_subjects or ([info.config.filter_subject] if info.config.filter_subject else [])
+    if sorted(have) != sorted(PUBLIC_SUBJECTS):
+        # a durable's filter may change in place (nats-server >= 2.10); its position stays
+        # (a create with the same name and the changed filter is an update)
+        changed = replace(info.config, filter_subject=None, filter_subjects=list(PUBLIC_SUBJECTS))
+        await store.js.add_consumer(store.stream, changed)
+        log.info("agency_consumer_updated", agency=name, durable=config.durable_name, filter=PUBLIC_SUBJECTS)
 
 
 async def setup(

@@ -10,8 +10,9 @@ Two accounts (ARCHITECTURE.md §4):
   The files' object store (stream ``OBJ_FILES``, ``files.py``) is open to intake and review
   only (``FILE_USERS``): put and get, never purge, so no service can delete a file.
 - ``AGENCIES`` holds other agencies. Each agency pulls from its own durable consumer in
-  ``GONGKAI``, filtered to the public events, through a per-agency service export; it can read
-  nothing else and publish nothing.
+  ``GONGKAI``, filtered to the public events (``PUBLIC_SUBJECTS``), through a per-agency service
+  export; it may reset that consumer to replay from the beginning (or from a stream sequence it
+  kept), and can read nothing else, change no consumer's configuration and publish nothing.
 
 Every user has its own inbox prefix (``_INBOX_<user>``) and may subscribe only there, so no user
 can read the replies (and ordered-consumer deliveries) of another.
@@ -54,8 +55,13 @@ FILE_USERS = ("intake", "review")
 FILES_STREAM = "OBJ_FILES"
 FILES_SUBJECTS = ("$O.FILES.C.>", "$O.FILES.M.>")  # chunks and metadata
 
-# What other agencies may read: the public events, which carry no personal data.
-PUBLIC_SUBJECTS = ("foi.publishing.*.published",)
+# What other agencies may read: the public events, which carry no personal data
+# (gongkai_shared.public_events: their JSON Schemas and AsyncAPI document).
+PUBLIC_SUBJECTS = (
+    "foi.publishing.*.published",
+    "foi.publishing.*.amended",
+    "foi.publishing.*.repealed",
+)
 
 _AGENCY_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 
@@ -128,10 +134,14 @@ def auditor_permissions(stream: str = "FOI") -> dict[str, Any]:
 
 
 def _agency_api(stream: str, name: str) -> list[str]:
+    """Pull, acknowledge, look at and reset its own durable: a reset (nats-server >= 2.14) moves
+    only the consumer's position (to the first public event, or to a stream sequence given), so
+    the agency replays from the beginning without being able to change the consumer's filter."""
     durable = agency_durable(name)
     return [
         f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}",
         f"$JS.API.CONSUMER.INFO.{stream}.{durable}",
+        f"$JS.API.CONSUMER.RESET.{stream}.{durable}",
         f"$JS.ACK.{stream}.{durable}.>",
     ]
 

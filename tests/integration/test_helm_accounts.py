@@ -23,7 +23,7 @@ import nats
 import pytest
 import yaml
 
-from gongkai_shared.access import helm_values
+from gongkai_shared.access import PUBLIC_SUBJECTS, helm_values
 from tests.servers import NatsServer, free_port, nats_server_binary, wait_port
 
 pytestmark = pytest.mark.integration
@@ -161,4 +161,4 @@ def test_agencies_add_outside_the_embedded_runtime_creates_the_consumer_and_says
         finally:
             await store.nc.close()
 
-    assert asyncio.run(consumer()).config.filter_subjects == ["foi.publishing.*.published"]
+    assert asyncio.run(consumer()).config.filter_subjects == list(PUBLIC_SUBJECTS)

@@ -56,6 +56,7 @@ PUBLIC: tuple[Route, ...] = (
     Route("/api/v1/users", "review"),  # staff accounts (administrators)
     Route("/staff", "review"),  # the staff sign-in page
     Route("/api/v1/catalog", "publishing"),
+    Route("/api/v1/events", "publishing"),  # the public events' AsyncAPI and JSON Schemas
     Route("/api/v1/deadlines", "notify"),
     Route("/api/v1/calendar", "notify"),
     Route("/api/v1/notices", "notify"),

@@ -370,6 +370,8 @@ async def run(data_dir: Path, port: int, ops_port: int, max_body: int) -> int:
         say(f"  logs: {supervisor.logs}/  (nats.log, postgres.log, caddy.log, <service>.log)")
         cli = venv_bin("gongkai")
         say(f"  administrator token: GONGKAI_DATA_DIR={data_dir} {cli} users add NAME --role admin")
+        say(f"  other agencies: GONGKAI_DATA_DIR={data_dir} {cli} agencies add NAME; public events"
+            f" {url}/api/v1/events/asyncapi.json (docs/agencies.md, examples/agency_subscriber)")  # fmt: skip
         say("  Ctrl-C stops everything; a child that exits is started again.")
         await supervisor.watch()
     except asyncio.CancelledError:

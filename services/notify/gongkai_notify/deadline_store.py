@@ -16,7 +16,8 @@ import asyncpg
 from gongkai_shared.calendar import WorkingCalendar
 from gongkai_shared.profiles import RuleProfile
 
-from .domain.deadlines import Cause, ClockEvent, Deadline, compute_case
+from .domain.deadlines import Cause, ClockEvent, Deadline
+from .domain.publication import compute
 from .domain.rules import warn_on
 
 _UPSERT = """
@@ -58,9 +59,10 @@ async def recompute(
     calendar: WorkingCalendar,
     warn_days: int,
 ) -> list[Deadline]:
-    """Compute every deadline of the case (its ``events`` as stored in ``cases.events``) and save
-    them; ``cause`` becomes the cause of each deadline whose due date or status changes."""
-    computed = compute_case(case_id, [ClockEvent.from_json(e) for e in events], default_profile, calendar)
+    """Compute every deadline of the case or document (its ``events`` as stored in
+    ``cases.events``) and save them; ``cause`` becomes the cause of each deadline whose due date
+    or status changes."""
+    computed = compute(case_id, [ClockEvent.from_json(e) for e in events], default_profile, calendar)
     await conn.executemany(_UPSERT, [_row(x, warn_days, calendar, cause) for x in computed])
     return computed
 

@@ -40,6 +40,7 @@ KIND_LABELS = {
     "department_feedback": "部门反馈期限",
     "consultation_reply": "征求意见答复期限",
     "fee_payment": "缴费期限",
+    "publication": "主动公开期限",  # 条例 第二十六条: a document's, not a case's
 }
 
 # review's events that carry a letter, and who the letter is for

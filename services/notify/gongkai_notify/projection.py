@@ -11,6 +11,7 @@ What each event does (``REACTIONS`` below; every event of a case also folds into
 
 =============================  ==================================================================
 request-received               a new case: its clock starts; the receipt (登记回执) to the applicant
+document-registered            a new document: its clock starts (主动公开, publication.py)
 clock events (``folds``)       the case's deadlines recomputed; its queued recompute is done
 review's letters (LETTER_*)    the letter to the applicant or the consulted party
 deadline-set                   recorded; when the due date moved, the staff are told (old, new, why)
@@ -38,6 +39,7 @@ from gongkai_shared.profiles import profile
 from . import notices
 from .deadline_store import recompute
 from .domain.deadlines import CLOSING, Cause, ClockEvent, Deadline, clock_data, folds
+from .domain.publication import DOCUMENT_CLOSING, STARTS, holder
 from .outbox import delivery_attempted, write_notice
 from .settings import NotifySettings
 
@@ -69,10 +71,13 @@ class ClockProjection:
         if name == "request-received":
             await self._received(conn, event)
             return
+        if name == STARTS:
+            await self._document_registered(conn, event)
+            return
         case_id = event.aggregate_id
         row = await conn.fetchrow("SELECT events FROM cases WHERE case_id=$1", case_id)
         if row is None:
-            return  # not a case (a catalogue item), or a case notify never saw received
+            return  # not a case nor a document, or one notify never saw start
         await conn.execute("UPDATE cases SET last_seq=$2 WHERE case_id=$1", case_id, event.seq)
         if folds(name, event.envelope.data):
             events = json.loads(row["events"]) + [self._clock_event(event).as_json()]
@@ -80,7 +85,7 @@ class ClockProjection:
                 "UPDATE cases SET events=$2::jsonb, open = open AND NOT $3 WHERE case_id=$1",
                 case_id,
                 json.dumps(events),
-                name in CLOSING,
+                name in CLOSING or name in DOCUMENT_CLOSING,
             )
             await self._recompute(conn, case_id, events, Cause(event.id, name))
             # computed on every calendar year loaded so far: a queued recompute has nothing to add
@@ -151,6 +156,22 @@ class ClockProjection:
         )
         await self._notice(conn, event, n)
 
+    async def _document_registered(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
+        """A document's clock: kept for every document (an amendment may make it 主动公开), with
+        only its versions, dates and attributes (publication.document_data)."""
+        events = [self._clock_event(event).as_json()]
+        inserted = await conn.fetchval(
+            "INSERT INTO cases(case_id, events, last_seq) VALUES ($1,$2::jsonb,$3) ON CONFLICT DO NOTHING"
+            " RETURNING true",
+            event.aggregate_id,
+            json.dumps(events),
+            event.seq,
+        )
+        if not inserted:
+            await conn.execute("UPDATE cases SET last_seq=$2 WHERE case_id=$1", event.aggregate_id, event.seq)
+            return
+        await self._recompute(conn, event.aggregate_id, events, Cause(event.id, event.name))
+
     async def _calendar_loaded(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         b = event.body()
         await store_year(conn, b, event.seq, event.id)
@@ -187,6 +208,7 @@ class ClockProjection:
             _issued_on(event),
             kind_label=notices.KIND_LABELS.get(s["kind"], s["kind"]),
             subject=old["subject"],
+            holder=holder(s["kind"]),
             case_id=s["case_id"],
             old_due_on=old["rec_due_on"].isoformat(),
             old_calendar_version=old["rec_calendar_version"],
@@ -221,6 +243,7 @@ class ClockProjection:
             _issued_on(event),
             kind_label=notices.KIND_LABELS.get(w["kind"], w["kind"]),
             subject=subject,
+            holder=holder(w["kind"]),
             case_id=w["case_id"],
             due_on=w["due_on"],
             working_days_left=w["working_days_left"],
@@ -240,6 +263,7 @@ class ClockProjection:
         values = dict(
             kind_label=notices.KIND_LABELS.get(b["kind"], b["kind"]),
             subject=subject,
+            holder=holder(b["kind"]),
             case_id=b["case_id"],
             due_on=b["due_on"],
             detected_on=detected,

@@ -19,7 +19,7 @@ from gongkai_shared.contents import OnEvent, Route
 from gongkai_shared.reactions import run_reactions
 from gongkai_shared.runtime import Runtime
 
-from . import api, domain, subscribers
+from . import api, domain, events_api, subscribers
 from .api import router
 from .projection import CatalogProjection
 from .settings import PublishingSettings
@@ -46,6 +46,11 @@ CARRIED = (
 ROUTES = (
     Route("GET", "/api/v1/catalog", api.list_catalog, "public"),
     Route("GET", "/api/v1/catalog/{index_number:path}", api.get_catalog_item, "public"),
+    # the public events' contract for other agencies (gongkai_shared.public_events)
+    Route("GET", "/api/v1/events/asyncapi.json", events_api.get_asyncapi, "public"),
+    Route("GET", "/api/v1/events/schemas", events_api.list_schemas, "public"),
+    Route("GET", "/api/v1/events/schemas/{name}.json", events_api.get_schema, "public"),
+    Route("GET", "/api/v1/events/keys", events_api.list_keys, "public"),
 )
 
 
@@ -60,7 +65,7 @@ def create_app(settings: PublishingSettings | None = None, clock: Clock | None =
         service="publishing",
         title="Gongkai publishing 主动公开与公开目录",
         settings=settings,
-        routers=[router],
+        routers=[router, events_api.router],
         projections=lambda rt: [CatalogProjection()],
         clock=clock,
         migrations=Path(__file__).parent / "migrations",

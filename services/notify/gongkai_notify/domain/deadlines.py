@@ -84,12 +84,17 @@ CLOCK_EVENTS = frozenset(
 DELIVERED_KINDS = frozenset({"consultation", "clarification", "fee"})
 
 
+# a document's events (publication.py: 主动公开, 条例 第二十六条)
+DOCUMENT_EVENTS = frozenset({"document-registered", "document-amended", "published", "amended", "repealed"})
+
+
 def folds(name: str, data: dict[str, Any]) -> bool:
-    """Whether the clock keeps this event: a clock event, and of the deliveries only a letter
-    that starts someone's period and reached them (not every warning's attempt)."""
+    """Whether the clock keeps this event: a clock event (of a case or of a document), and of
+    the deliveries only a letter that starts someone's period and reached them (not every
+    warning's attempt)."""
     if name == "notice-delivery-attempted":
         return data.get("status") == "sent" and data.get("kind") in DELIVERED_KINDS
-    return name in CLOCK_EVENTS
+    return name in CLOCK_EVENTS or name in DOCUMENT_EVENTS
 
 
 def letter_notice_id(cause_event_id: str, kind: str, audience: str) -> str:
@@ -136,6 +141,10 @@ def clock_data(name: str, data: dict[str, Any]) -> dict[str, Any]:
         return {"received_on": data["received_on"], "channel": notice_channel(email)}
     if name == "notice-delivery-attempted":
         return {k: data[k] for k in ("notice_id", "kind", "channel", "attempted_at")}
+    if name in DOCUMENT_EVENTS:
+        from .publication import document_data  # publication.py builds on this module
+
+        return document_data(name, data)
     return {k: v for k, v in data.items() if k not in ("letter", "applicant")}
 
 
