@@ -82,13 +82,20 @@ class Letterhead:
 
 
 def frame(
-    text: str, office: Letterhead, issued_on: date, *, number: str = "", case_id: str = "", seal: bool = True
+    text: str,
+    office: Letterhead,
+    issued_on: date,
+    *,
+    number: str = "",
+    case_id: str = "",
+    seal: bool = True,
+    holder: str = "案件",
 ) -> str:
     """``text`` as an official document: number, text, seal, sender, date, note. ``seal=False``
     for an internal notice (a reminder to staff), which carries the sender and date only."""
     note = f"联系地址：{office.address}；联系电话：{office.phone}；电子邮箱：{office.email}"
     if case_id:
-        note += f"；案件编号：{case_id}"
+        note += f"；{holder}编号：{case_id}"  # 案件, or 文件 for a document's deadline
     parts = [number, "", text.strip(), ""] if number else [text.strip(), ""]
     parts += [SEAL] if seal else []
     parts += [office.name, chinese_date(issued_on), "", f"（{note}）"]

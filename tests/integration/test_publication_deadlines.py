@@ -98,7 +98,7 @@ async def test_art_26_a_proactive_document_is_warned_then_breached_unless_publis
         mail = await wait_until(lambda: mailbox.to("office@gov.example.cn"), "the staff's warning")
         assert "主动公开期限" in subject_of(mail[0])
         assert (
-            f"文件 {late} 的主动公开期限（第1版）将于2026-03-30届满"
+            f"文件{late}的主动公开期限（第1版）将于二〇二六年三月三十日届满"
             in mail[0].get_payload(decode=True).decode()
         )
 

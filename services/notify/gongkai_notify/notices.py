@@ -79,7 +79,14 @@ def render(template: str, office: Letterhead, issued_on: date, **values: Any) ->
     values = {k: dated(v) for k, v in values.items()}
     text = _ENV.get_template(f"{template}.txt.j2").render(**values)
     title, _, body = text.partition("\n\n")
-    framed = frame(body, office, issued_on, case_id=values.get("case_id", ""), seal=template in SEALED)
+    framed = frame(
+        body,
+        office,
+        issued_on,
+        case_id=values.get("case_id", ""),
+        seal=template in SEALED,
+        holder=values.get("holder") or "案件",
+    )
     return title.strip(), framed
 
 
