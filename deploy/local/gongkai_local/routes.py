@@ -54,6 +54,8 @@ PUBLIC: tuple[Route, ...] = (
     Route("/api/v1/users", "review"),  # staff accounts (administrators)
     Route("/staff", "review"),  # the staff sign-in page
     Route("/api/v1/catalog", "publishing"),
+    Route("/api/v1/information", "publishing"),  # documents (staff)
+    Route("/api/v1/publications", "publishing"),  # Art. 44 decisions (staff)
     Route("/api/v1/deadlines", "notify"),
     Route("/api/v1/calendar", "notify"),
     Route("/api/v1/notices", "notify"),
