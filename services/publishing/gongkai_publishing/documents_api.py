@@ -24,6 +24,7 @@ from gongkai_shared.auth import Role
 from gongkai_shared.commands import CommandRejected, execute
 from gongkai_shared.envelope import Actor, Envelope, derived_id, new_id
 from gongkai_shared.events import REGISTRY, EventBody, make_event
+from gongkai_shared.information import RegisterEntry
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.text import line
 from gongkai_shared.web import error_responses, staff
@@ -142,6 +143,28 @@ async def run(
     )
 
 
+async def _caught_up(rt: Runtime, ids: list[str]) -> dict[str, DocumentState]:
+    """The documents a command names besides its own, as the log has them (each one's last event
+    applied: a document registered a moment ago is found)."""
+    ids = [i for i in dict.fromkeys(ids) if not NOT_A_SUBJECT_TOKEN.search(i)]
+    for i in ids:
+        last = await rt.store.last_event(i)
+        if last is not None:
+            await rt.wait_for(last.seq)
+    return await records.load_documents(rt.pool, ids)
+
+
+async def _standing(rt: Runtime, ids: list[str]) -> list[RegisterEntry]:
+    """The standing register entries naming these documents, each as the log has it now (a
+    ``refusal-lifted`` appended a moment ago is applied before it is read)."""
+    entries = await records.standing_entries(rt.pool, ids)
+    for e in entries:
+        last = await rt.store.last_event(e.entry_id)
+        if last is not None:
+            await rt.wait_for(last.seq)
+    return await records.standing_entries(rt.pool, ids) if entries else entries
+
+
 def _doc_id(document_id: str) -> str:
     if NOT_A_SUBJECT_TOKEN.search(document_id):
         raise HTTPException(404, NO_DOCUMENT)
@@ -153,7 +176,7 @@ async def _policy_and_known(
 ) -> tuple[DocumentState | None, set[str]]:
     m = cmd.metadata
     ids = [*m.replaces, *([m.interprets] if m.interprets else [])]
-    found = await records.load_documents(rt.pool, ids)
+    found = await _caught_up(rt, ids)
     return (found.get(m.interprets) if m.interprets else None), set(found)
 
 
@@ -227,7 +250,10 @@ async def _on_document(
 
 
 @information.post(
-    "/documents/{document_id}/review", summary="保密审查（公开审核人）", responses=COMMAND_ERRORS
+    "/documents/{document_id}/review",
+    status_code=201,
+    summary="保密审查（公开审核人）",
+    responses=COMMAND_ERRORS,
 )
 async def review_document(
     document_id: DocumentId,
@@ -243,7 +269,10 @@ async def review_document(
 
 
 @information.post(
-    "/documents/{document_id}/sign", summary="签发（审批人，非提交人）", responses=COMMAND_ERRORS
+    "/documents/{document_id}/sign",
+    status_code=201,
+    summary="签发（审批人，非提交人）",
+    responses=COMMAND_ERRORS,
 )
 async def sign_document(
     document_id: DocumentId,
@@ -255,7 +284,7 @@ async def sign_document(
     """签发 of a reviewed version by an approver other than its submitter; a proactive document
     is then published (with its policy or interpretation). A document the refusal register
     forbids is refused (409 naming the entry)."""
-    entries = await records.standing_entries(_rt(request).pool, [_doc_id(document_id)])
+    entries = await _standing(_rt(request), [_doc_id(document_id)])
     return await _on_document(
         request, document_id, body, idempotency_key, actor,
         lambda s: domain.sign_document(s, body, actor=actor, entries=entries),
@@ -263,7 +292,10 @@ async def sign_document(
 
 
 @information.post(
-    "/documents/{document_id}/amendment", summary="修改文件（新版本）", responses=COMMAND_ERRORS
+    "/documents/{document_id}/amendment",
+    status_code=201,
+    summary="修改文件（新版本）",
+    responses=COMMAND_ERRORS,
 )
 async def amend_document(
     document_id: DocumentId,
@@ -281,7 +313,9 @@ async def amend_document(
     )  # fmt: skip
 
 
-@information.post("/documents/{document_id}/repeal", summary="废止文件", responses=COMMAND_ERRORS)
+@information.post(
+    "/documents/{document_id}/repeal", status_code=201, summary="废止文件", responses=COMMAND_ERRORS
+)
 async def repeal_document(
     document_id: DocumentId,
     request: Request,
@@ -292,7 +326,7 @@ async def repeal_document(
     """废止: validity ends on ``repealed_on``; a published item shows 废止 and the date."""
     rt = _rt(request)
     by = body.replaced_by
-    replaced_by = (await records.load_documents(rt.pool, [by])).get(by) if by else None
+    replaced_by = (await _caught_up(rt, [by])).get(by) if by else None
     return await _on_document(
         request, document_id, body, idempotency_key, actor,
         lambda s: domain.repeal_document(s, body, replaced_by=replaced_by),
@@ -321,8 +355,8 @@ async def decide_publication(
 
     async def load() -> tuple[tuple[Any, ...], int]:
         case = await records.case_disclosure(rt.pool, case_id)
-        documents = await records.load_documents(rt.pool, body.document_ids)
-        entries = await records.standing_entries(rt.pool, body.document_ids)
+        documents = await _caught_up(rt, body.document_ids)
+        entries = await _standing(rt, body.document_ids)
         last = await rt.store.last_event(case_id)
         return (case, documents, entries), last.seq if last else 0
 

@@ -173,13 +173,13 @@ async def _refused(conn: asyncpg.Connection, event: StoredEvent) -> None:
 
 
 async def _allocated(
-    conn: asyncpg.Connection, item_id: str, number: str, agency: str, year: int, seq: int
+    conn: asyncpg.Connection, event: StoredEvent, item_id: str, number: str, agency: str, year: int, seq: int
 ) -> None:
     """A number the log used: never handed out again, also after a rebuild."""
     await conn.execute(
-        "INSERT INTO index_allocations(item_id, index_number, year, seq) VALUES ($1,$2,$3,$4)"
-        " ON CONFLICT (item_id) DO NOTHING",
-        item_id, number, year, seq,
+        "INSERT INTO index_allocations(item_id, index_number, year, seq, allocated_at)"
+        " VALUES ($1,$2,$3,$4,$5) ON CONFLICT (item_id) DO NOTHING",
+        item_id, number, year, seq, event.envelope.time,
     )  # fmt: skip
     await conn.execute(
         "INSERT INTO index_counters(agency_code, year, last_seq) VALUES ($1,$2,$3)"
@@ -191,7 +191,7 @@ async def _allocated(
 
 async def _assigned(conn: asyncpg.Connection, event: StoredEvent) -> None:
     d = event.envelope.data
-    await _allocated(conn, d["document_id"], d["index_number"], d["agency_code"], d["year"], d["seq"])
+    await _allocated(conn, event, d["document_id"], d["index_number"], d["agency_code"], d["year"], d["seq"])
 
 
 # --- the catalogue ----------------------------------------------------------------------
@@ -219,7 +219,7 @@ async def _published(conn: asyncpg.Connection, event: StoredEvent) -> None:
     await _links(conn, event)
     await _shown(conn, event)
     await _allocated(
-        conn, d["document_id"], d["index_number"], d["agency_code"], d["index_year"], d["index_seq"]
+        conn, event, d["document_id"], d["index_number"], d["agency_code"], d["index_year"], d["index_seq"]
     )
 
 
@@ -288,7 +288,9 @@ async def _published_v1(conn: asyncpg.Connection, event: StoredEvent) -> None:
         _day(d["published_on"]), d.get("source_case_id"), event.id, event.seq, d["index_year"],
         d["index_seq"],
     )  # fmt: skip
-    await _allocated(conn, d["item_id"], d["index_number"], d["agency_code"], d["index_year"], d["index_seq"])
+    await _allocated(
+        conn, event, d["item_id"], d["index_number"], d["agency_code"], d["index_year"], d["index_seq"]
+    )
 
 
 _HANDLERS = {
