@@ -44,7 +44,7 @@ AUDITOR = "auditor"
 DURABLES: dict[str, tuple[str, ...]] = {
     "intake": (),
     "review": ("review-on-withdrawal-requested",),
-    "publishing": ("publishing-on-review-approved",),
+    "publishing": ("publishing-on-document-signed", "publishing-on-publication-decided"),
     "notify": (),
 }
 

@@ -952,6 +952,21 @@ class PublicationRefusedV2(EventBody):
     case_id: Id | None = None  # an Art. 44 publication: the case whose answer disclosed it
 
 
+@event("index-number-assigned", context="publishing")
+class IndexNumberAssigned(EventBody):
+    """A 索引号 taken from the year's counter for one document (issue 10).
+
+    Aggregate ``index-numbers-<year>``: each event takes the next number, appended only if the
+    counter's last event is the one read (two publishers never take the same number); the log,
+    not a database row, is the counter, so a rebuilt database can never hand out a used number."""
+
+    document_id: Id
+    agency_code: Annotated[str, line(100, min_length=1)]
+    year: Year
+    seq: Annotated[int, Field(ge=1, le=2_147_483_647)]
+    index_number: Annotated[str, line(200, min_length=1)]
+
+
 # --- notify ------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from gongkai_notify.dispatcher import dispatch_once
 from gongkai_shared.clock import FakeClock
-from tests.flow import DISCLOSE, INDEX_NUMBER, answer, apply, decide, events_named, wait_for_event
+from tests.flow import DISCLOSE, answer, apply, command, decide, events_named, wait_for_event
 from tests.harness import System
 from tests.servers import NatsServer
 
@@ -26,7 +26,9 @@ async def system(nats_server: NatsServer, database_url: str, clock: FakeClock):
     await s.stop()
 
 
-async def test_disclosed_application_is_published_in_the_catalogue(system: System) -> None:
+async def test_a_disclosure_is_not_published_at_sign_off_nor_at_the_answer(system: System) -> None:
+    """Art. 44: a disclosure to one applicant is not published by signing it or answering it;
+    only the office's decision publishes it (tests/e2e/test_documents.py)."""
     received = await apply(system)
     case_id = received["case_id"]
 
@@ -37,18 +39,23 @@ async def test_disclosed_application_is_published_in_the_catalogue(system: Syste
 
     decision = await decide(system, case_id, DISCLOSE, received["sequence"])
     assert decision["event"] == "review-approved"
-
-    [published] = await wait_for_event(system, "foi.publishing.*.published", "published")
-    number = published.envelope.data["index_number"]
-    assert INDEX_NUMBER.match(number), number
-    assert published.envelope.causationid == decision["event_id"]
-    assert "李四" not in published.data.decode()  # no personal data in what other agencies read
-
-    assert await system.runtime("publishing").wait_for(published.seq)
+    sent = await command(system, case_id, "answer", {}, "registrar")
+    assert await system.runtime("publishing").wait_for(sent["sequence"])
+    assert await events_named(system, "published") == []
     catalog = (await system.clients["publishing"].get("/api/v1/catalog")).json()
-    assert [i["index_number"] for i in catalog["items"]] == [number]
-    item = await system.clients["publishing"].get(f"/api/v1/catalog/{number}")
-    assert item.status_code == 200 and item.json()["content"] == DISCLOSE["disclosed_content"]
+    assert catalog["items"] == []
+    # the answer named no registered document: there is nothing the office could publish
+    r = await system.clients["publishing"].post(
+        "/api/v1/publications",
+        json={
+            "case_id": case_id,
+            "document_ids": ["x"],
+            "grounds": "public_interest",
+            "explanation": "公共利益",
+        },
+        headers=System.token("approver"),
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "document_ids", r.text
 
 
 async def test_answer_deadline_is_20_working_days_and_shown_to_the_applicant(

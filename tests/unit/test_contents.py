@@ -54,15 +54,22 @@ def test_every_rule_in_the_table_is_a_function_of_the_domain(service: str) -> No
         assert (r.method == "POST") == (r.rule is not None and r.input is not None), r
 
 
-def test_publishings_reaction_row_is_the_one_it_runs() -> None:
+def test_publishings_reaction_rows_are_the_ones_it_runs() -> None:
     from gongkai_publishing import app, subscribers
     from gongkai_publishing.settings import PublishingSettings
     from gongkai_shared.clock import Clock
     from gongkai_shared.events import REGISTRY
 
-    [row] = app.REACTIONS
-    assert isinstance(row, OnEvent)
-    running = subscribers.approvals(None, PublishingSettings(), Clock())  # type: ignore[arg-type]
-    assert (row.subject, row.durable) == (running.subject, running.durable)
+    running = subscribers.reactions(None, PublishingSettings(), Clock())  # type: ignore[arg-type]
+    assert [(r.subject, r.durable) for r in app.REACTIONS] == [(r.subject, r.durable) for r in running]
     written = {cls.name for cls in REGISTRY.values() if cls.context == "publishing"}
-    assert set(row.appends) <= written
+    for row in app.REACTIONS:
+        assert isinstance(row, OnEvent)
+        assert set(row.appends) <= written
+
+
+def test_art_44_no_publication_at_sign_off() -> None:
+    """Art. 44: publishing no longer reacts to review's sign-off (``review-approved``)."""
+    from gongkai_publishing import app
+
+    assert not any("review-approved" in r.subject for r in app.REACTIONS)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from gongkai_publishing.domain import refusals_of
+from gongkai_publishing.domain import legacy_refusals as refusals_of
 from gongkai_review import domain as d
 from gongkai_review.case import evolve
 from gongkai_shared.decisions import CommandRejected

@@ -13,13 +13,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from gongkai_publishing.domain import Refusal, refusal_key, refusals_of, refused_by
+from gongkai_publishing.domain import refusal_key
 from gongkai_review import domain as d
 from gongkai_review.case import CLOSED, OPEN, STATES, WORKING
 from gongkai_review.commands import BY_NAME, COMMANDS
 from gongkai_review.machine import allowed, document
 from gongkai_shared.decisions import CommandRejected
-from gongkai_shared.events import ReviewApproved
 from gongkai_shared.outcomes import BY_CODE, ROWS, WITHHOLD_REASONS, Outcome
 from tests.unit.review_model import Desk, received
 
@@ -224,26 +223,6 @@ def test_random_command_sequences_keep_the_rules(data: st.DataObject, profile: s
     if desk.state.corrections:
         assert (desk.state.outcome_code or "").split(".")[0] in ("disclose", "partial")
     event("answered" if answers else "not answered")
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_refused_information_never_appears_in_a_published_event(data: st.DataObject) -> None:
-    """Two cases ask for the same information; whatever happens, once one is refused (wholly or a
-    part), publishing (fed by the same log, in order) publishes none of it afterwards."""
-    a = run_case(data, "case-a", "national-2019", data.draw(st.integers(5, 30)))
-    b = run_case(data, "case-b", "national-2019", data.draw(st.integers(5, 30)))
-    register: list[Refusal] = []
-    published: list[str] = []
-    for env in [*a.events, *b.events]:
-        for _kind, text, reason in refusals_of(env.name, env.data):
-            register.append(Refusal(env.subject, refusal_key(text), reason))
-        if env.name == "review-approved":
-            approval = ReviewApproved.model_validate(env.data)
-            if refused_by(register, approval) is None:
-                published.append(refusal_key(approval.title + approval.disclosed_content))
-                for r in register:
-                    assert r.key not in published[-1]
 
 
 @pytest.mark.parametrize("status", STATES)

@@ -57,6 +57,8 @@ PUBLIC: tuple[Route, ...] = (
     Route("/staff", "review"),  # the staff sign-in page
     Route("/api/v1/catalog", "publishing"),
     Route("/api/v1/events", "publishing"),  # the public events' AsyncAPI and JSON Schemas
+    Route("/api/v1/information", "publishing"),  # documents (staff)
+    Route("/api/v1/publications", "publishing"),  # Art. 44 decisions (staff)
     Route("/api/v1/deadlines", "notify"),
     Route("/api/v1/calendar", "notify"),
     Route("/api/v1/notices", "notify"),
