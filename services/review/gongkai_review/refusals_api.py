@@ -7,8 +7,6 @@ A command given again (the same review the same day, a lift of a lifted entry) a
 and answers ``200`` with the entry's last event.
 """
 
-from __future__ import annotations
-
 import re
 from typing import Annotated, Any, Literal
 
