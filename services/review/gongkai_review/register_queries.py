@@ -64,7 +64,10 @@ async def office_has_documents(pool: asyncpg.Pool) -> bool:
 
 async def warnings(pool: asyncpg.Pool, state: CaseState) -> list[dict]:
     """Before drafting: the standing entries on the documents the case names, with the message."""
-    entries = await standing_entries(pool, named_by(state, None))
+    named = named_by(state, None)
+    if not named:
+        return []
+    entries = await standing_entries(pool, named)
     return [{**_entry_dict(e), "message": refusal_message(e)} for e in entries]
 
 
