@@ -358,6 +358,8 @@ class DepartmentFeedbackGiven(EventBody):
     department: Annotated[str, line(200, min_length=1)]
     holds_information: bool
     summary: Text
+    # issue 10 (review, optional): the documents (政府信息) the department's search found
+    documents: list[DocumentRef] = Field(default=[], max_length=50)
 
 
 @event("clarification-requested", context="review")

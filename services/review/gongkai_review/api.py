@@ -20,10 +20,10 @@ from gongkai_shared.runtime import Runtime
 from gongkai_shared.text import line
 from gongkai_shared.web import error_responses, staff
 
-from . import numbering, queries
+from . import numbering, queries, register_queries
 from .case import STATES, CaseState
 from .commands import COMMANDS, Command, decide
-from .domain import CaseNotFound, Context, Input, IssueFeeNotice, Register
+from .domain import CaseNotFound, Context, Draft, Input, IssueFeeNotice, Register
 from .domain.documents import AttachDocument
 from .letters import UNNUMBERED
 from .scope import check_department, handler_department, masked, record_read
@@ -82,12 +82,41 @@ async def get_case(
     found = await queries.get_case(rt.pool, case_id)
     if found is None:
         raise HTTPException(404, "案件不存在 (no such case)")
+    # issue 10: before drafting, the register's standing entries on the documents the case names
+    state = CaseState.model_validate(found["state"])
+    found["refusal_warnings"] = await register_queries.warnings(rt.pool, state)
     department = handler_department(request, actor)
     if department is not None:
         check_department(department, found["state"]["departments"])
         return masked(found)
     await record_read(rt, actor, case_id)  # the read is in the log before the data leaves
     return found
+
+
+@router.get(
+    "/{case_id}/information",
+    summary="查找本机关已登记的政府信息（标题、文号），附不予公开登记的警示",
+    responses=CASE_READ_ERRORS,
+)
+async def find_information(
+    case_id: CaseId,
+    request: Request,
+    q: Annotated[str, line(100, min_length=1)],
+    actor: Actor = Depends(READERS),
+    limit: int = Query(20, ge=1, le=100),
+    min_seq: int | None = Query(None, ge=0),
+) -> dict:
+    """The documents a feedback or a draft may name (by ``document_id``), found by a word of their
+    title or 文号, each with the standing refusal register entries that name it."""
+    rt = _rt(request)
+    await rt.wait_for(min_seq)
+    state, _ = await queries.load_case(rt.pool, case_id)
+    if state is None:
+        raise HTTPException(404, "案件不存在 (no such case)")
+    department = handler_department(request, actor)
+    if department is not None:
+        check_department(department, state.departments)
+    return {"items": await register_queries.search_documents(rt.pool, q, limit)}
 
 
 @router.get("/{case_id}/personal-data-reads", summary="查阅个人信息记录（审计）", responses=READ_ERRORS)
@@ -124,6 +153,7 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
         charging = type(cmd) is IssueFeeNotice and state is not None
         ordinal = await queries.month_ordinal(rt.pool, case_id) if charging else None
         calendar = await calendars.get(rt.pool)
+        named = register_queries.named_by(state, cmd)  # issue 10: the documents, the register
         ctx = Context(
             actor=actor,
             now=clock.now(),
@@ -135,6 +165,9 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
             reconsideration_body=settings.reconsideration_body,
             repeats=repeats,
             month_ordinal=ordinal,
+            documents=await register_queries.documents(rt.pool, named) if named else {},
+            refusals=await register_queries.standing_entries(rt.pool, named) if named else (),
+            office_has_documents=type(cmd) is Draft and await register_queries.office_has_documents(rt.pool),
         )
         kind = _letter_kind(state, cmd, ctx)
         if kind is not None:  # the letter's number is taken now, once for all retries (numbering.py)
@@ -159,6 +192,7 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
                 [{"loc": ("body", "document"), "msg": "文件不存在，请先上传 (no such uploaded file)",
                   "type": "file_missing"}]
             )  # fmt: skip
+    await _documents_exist(rt, cmd)
     try:
         stored = await execute(rt, case_id, load, decide_event)
     except CaseNotFound:
@@ -170,6 +204,28 @@ async def run_command(request: Request, case_id: str, cmd: Input, actor: Actor) 
             503, f"发文字号正被占用，请稍后重试 ({e})", headers={"Retry-After": "1"}
         ) from None
     return CommandResult(case_id=case_id, event=stored.name, event_id=stored.id, sequence=stored.seq)
+
+
+async def _documents_exist(rt: Runtime, cmd: Input) -> None:
+    """Issue 10: a document named by id is one the agency registered (422 naming the field)."""
+    errors: list[dict[str, Any]] = []
+    named = list(getattr(cmd, "documents", None) or [])
+    withheld = [w.document_id for w in getattr(cmd, "withheld_documents", None) or []]
+    if isinstance(cmd, AttachDocument) or not (named or withheld):
+        return
+    known = await register_queries.documents(rt.pool, [*named, *withheld])
+    for field_name, ids in (("documents", named), ("withheld_documents", withheld)):
+        for i, document_id in enumerate(ids):
+            if document_id not in known:
+                loc = (
+                    ("body", field_name, i)
+                    if field_name == "documents"
+                    else ("body", field_name, i, "document_id")
+                )
+                errors.append({"loc": loc, "msg": f"政府信息 {document_id} 未登记 (no such document)",
+                               "type": "document_unknown"})  # fmt: skip
+    if errors:
+        raise RequestValidationError(errors)
 
 
 def _letter_kind(state: CaseState | None, cmd: Input, ctx: Context) -> str | None:

@@ -19,6 +19,7 @@ from .files_api import router as files_router
 from .letters_api import router as letters_router
 from .oidc import pages as oidc_pages
 from .projection import CasesProjection
+from .refusals_api import router as refusals_router
 from .reports_api import router as reports_router
 from .settings import ReviewSettings
 from .staff_api import pages as staff_pages
@@ -44,6 +45,7 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
             files_router,
             appeals_router,
             reports_router,
+            refusals_router,
             staff_router,
             staff_pages,
             oidc_pages,

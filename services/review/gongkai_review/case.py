@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from gongkai_shared.clock import OFFICE_TZ
 from gongkai_shared.envelope import Envelope, derived_id
 from gongkai_shared.events import WithheldPart
+from gongkai_shared.information import DocumentRef, WithheldDocument
 from gongkai_shared.outcomes import WITHDRAWN
 from gongkai_shared.periods import notice_channel
 
@@ -83,6 +84,18 @@ class Draft(BaseModel):
     note: str | None = None
     responsible_agency_contact: str | None = None
     reason_text: str | None = None
+    # issue 10: the documents it discloses and those it withholds (whole or a part, Art. 37)
+    documents: list[DocumentRef] = []
+    withheld_documents: list[WithheldDocument] = []
+
+    @property
+    def withheld_parts_of(self) -> dict[str, set[str]]:
+        """For each document, the parts this draft withholds (Art. 37)."""
+        out: dict[str, set[str]] = {}
+        for w in self.withheld_documents:
+            if w.part is not None:
+                out.setdefault(w.document.document_id, set()).add(w.part)
+        return out
 
 
 class CaseState(BaseModel):
@@ -104,6 +117,7 @@ class CaseState(BaseModel):
     possible_repeat_of: list[str] = []
     departments: list[str] = []
     feedback: dict[str, bool] = {}
+    found_documents: list[DocumentRef] = []  # issue 10: the documents the departments' search found
     clarification_requested_on: date | None = None
     clarification_period_days: int | None = None
     clarification_notice_id: str = ""  # notify's notice of the 补正告知书: its delivery names it
@@ -222,7 +236,10 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
     elif name == "department-feedback-given":
         feedback = {**state.feedback, d["department"]: d["holds_information"]}
         done = set(feedback) >= set(state.departments)
-        u = {"feedback": feedback, "status": "searched" if done else state.status}
+        known = {x.document_id for x in state.found_documents}
+        found = [DocumentRef.model_validate(x) for x in d.get("documents") or []]
+        found = [*state.found_documents, *(x for x in found if x.document_id not in known)]
+        u = {"feedback": feedback, "status": "searched" if done else state.status, "found_documents": found}
     elif name == "clarification-requested":
         u = {
             "status": "clarifying",
@@ -287,7 +304,10 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
     elif name == "confidentiality-reviewed":
         u = {"status": "reviewed", "confidentiality_passed": d["passed"]}
     elif name == "decision-drafted":
-        fields = {k: d.get(k) for k in Draft.model_fields if k != "drafted_by"}
+        # a field an older event lacks takes its default (documents: issue 10)
+        fields = {
+            k: d.get(k) for k in Draft.model_fields if k != "drafted_by" and (k in d or k not in _LISTS)
+        }
         u = {"status": "drafted", "draft": Draft(**fields, drafted_by=env.actor)}
     elif name == "draft-rejected":
         u = {"status": "reviewed", "draft": None}
@@ -335,6 +355,9 @@ def evolve(state: CaseState | None, env: Envelope) -> CaseState | None:
     elif name == "document-attached":
         u = {"documents": [*state.documents, {**d["document"], "title": d["title"]}]}
     return state.model_copy(update=u) if u else state
+
+
+_LISTS = ("documents", "withheld_documents")
 
 
 def _delivered(state: CaseState, notice: str, consultation_id: str | None, on: date) -> dict:

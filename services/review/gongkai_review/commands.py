@@ -23,6 +23,11 @@ To add a command:
 2. add its row below (mypy checks that the rule takes the row's model);
 3. fold its event in ``case.evolve`` if it changes the case, and regenerate the workflow page:
    ``.venv/bin/python -m gongkai_review.machine > docs/review-workflow.md``.
+
+The refusal register's entries (issue 10) are aggregates of their own (the entry id, not a case):
+their commands are the second, smaller table ``REGISTER_COMMANDS`` (``POST
+/api/v1/refusals/{entry_id}/<path>``, ``refusals_api.py``); a rule there returns ``None`` when
+the command was already given (nothing to append: idempotent).
 """
 
 from __future__ import annotations
@@ -80,6 +85,7 @@ from .domain.fees import (
     record_payment,
 )
 from .domain.provision import ArrangeProvision, arrange_provision
+from .domain.refusals import EntryState, LiftRefusal, ReviewRefusal, lift_refusal, review_refusal
 from .domain.registration import Assign, GiveFeedback, Register, assign, give_feedback, register
 from .domain.sign_off import RejectDraft, SignOff, reject_draft, sign_off
 
@@ -187,6 +193,31 @@ COMMANDS = (
             allowed_in=APPEALABLE, leads_to="=", roles=(R, V), path="appeals"),
     Command("record_appeal_result", "记录复议或诉讼结果", RecordAppealResult, record_appeal_result,
             allowed_in=APPEALABLE, leads_to="=", roles=(R, V), path="appeals/result"),
+)
+# fmt: on
+
+E = TypeVar("E", bound=Input)
+
+
+@dataclass(frozen=True)
+class EntryCommand(Generic[E]):
+    """A command on a refusal register entry (Art. 18): ``rule(entry, input, context)`` gives the
+    event, or None when the command was already given."""
+
+    name: str
+    label: str
+    model: type[E]
+    rule: Callable[[EntryState, E, Context], EventBody | None]
+    roles: tuple[Role, ...]
+    path: str
+
+
+# fmt: off
+REGISTER_COMMANDS = (
+    # 不予公开登记的定期复核与解除 (Art. 18; seed measures Art. 25)
+    EntryCommand("review_refusal", "复核（继续不予公开）", ReviewRefusal, review_refusal,
+                 roles=(V, A), path="review"),
+    EntryCommand("lift_refusal", "解除登记", LiftRefusal, lift_refusal, roles=(A,), path="lift"),
 )
 # fmt: on
 

@@ -162,4 +162,12 @@ def answer_letter(
         remedy=remedy(draft.outcome_code),
         reconsideration_body=reconsideration_body,
         provision=provision,
+        disclosed_documents=disclosed_documents(draft),  # issue 10: templates/_documents.j2
     )
+
+
+def disclosed_documents(draft: Draft) -> list[dict]:
+    """The documents a disclosing answer releases, as its letter names them (title, 文号)."""
+    if BY_CODE[draft.outcome_code].outcome not in (Outcome.disclose, Outcome.partial):
+        return []
+    return [{"title": d.title, "doc_number": d.doc_number or ""} for d in draft.documents]

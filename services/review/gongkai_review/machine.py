@@ -8,7 +8,7 @@ from __future__ import annotations
 from gongkai_shared.outcomes import ROWS
 
 from .case import WORKING
-from .commands import COMMANDS
+from .commands import COMMANDS, REGISTER_COMMANDS
 
 
 def allowed(status: str) -> list[str]:
@@ -38,6 +38,11 @@ def document() -> str:
         f"`{c.rule.__module__.rsplit('.', 1)[-1]}.{c.rule.__name__}` |"
         for c in COMMANDS
     )
+    register = "\n".join(
+        f"| `{c.name}` | {c.label} | {', '.join(r.value for r in c.roles)} | `{c.path}` | "
+        f"`{c.rule.__module__.rsplit('.', 1)[-1]}.{c.rule.__name__}` |"
+        for c in REGISTER_COMMANDS
+    )
     outcomes = "\n".join(f"| `{r.code}` | {r.report_row} | {r.label} | {r.legal_basis} |" for r in ROWS)
     return f"""# The review workflow (依申请公开办理)
 
@@ -64,6 +69,17 @@ Rule: the function in `domain/<module>.py`.
 | command | step | allowed in | leads to | roles | path | rule |
 |---|---|---|---|---|---|---|
 {commands}
+
+## The refusal register (不予公开登记, Art. 18)
+
+Each entry is a document (or a part of one) that a signed decision withheld; an entry is its own
+aggregate (`foi.review.<entry-id>.*`). Every command is `POST /api/v1/refusals/{{entry_id}}/<path>`;
+given again, it changes nothing. A standing entry stops every draft, sign-off and answer that
+would disclose its document (a part withheld again is allowed, Art. 37).
+
+| command | step | roles | path | rule |
+|---|---|---|---|---|
+{register}
 
 ## Outcomes and the annual report (table 三)
 

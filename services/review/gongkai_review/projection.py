@@ -1,6 +1,7 @@
 """Review's projection: each case's folded state (the only state decisions read), the case
-queue's columns, the decision trail, and the loaded calendar years (``calendar-loaded``, so
-review counts on notify's calendar). Every event of a case moves its ``last_seq``."""
+queue's columns, the decision trail, the loaded calendar years (``calendar-loaded``, so
+review counts on notify's calendar), and the agency's documents with the refusal register
+(``register.py``, issue 10). Every event of a case moves its ``last_seq``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import asyncpg
 from gongkai_shared.calendar_store import store_year
 from gongkai_shared.eventstore import StoredEvent
 
-from . import appeal_register, case_links
+from . import appeal_register, case_links, register
 from .case import CaseState, evolve, opened
 
 TRAIL = {"request-received", "deadline-set", "deadline-breached"}
@@ -31,6 +32,8 @@ class CasesProjection:
     async def apply(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         env = event.envelope
         await case_links.write(conn, case_links.links_of(event))  # for the auditor's trail
+        if event.name in register.EVENTS:  # documents and the refusal register (issue 10)
+            await register.apply(conn, event)
         if event.name == "request-received":
             state = opened(env)
             b = env.data
@@ -141,6 +144,9 @@ class CasesProjection:
                 await store_year(conn, e.body(), e.seq, e.id)
         await case_links.write(conn, [link for e in events for link in case_links.links_of(e)])
         events = [e for e in events if e.name != "calendar-loaded"]
+        for e in events:  # documents and the refusal register: their own tables, in log order
+            if e.name in register.EVENTS:
+                await register.apply(conn, e)
         fold = _Fold()
         wanted = {e.envelope.subject for e in events}
         for e in events:

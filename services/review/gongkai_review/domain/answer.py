@@ -14,19 +14,23 @@
 - Art. 30: after a correction the letter states the original receipt date and the correction's,
   and quotes the corrected request.
 
-Sending the answer stops the clock (notify).
+Sending the answer stops the clock (notify). Issue 10: the answer names the documents it
+discloses (``disclosed_documents``, as the signed decision named them, and the letter lists them
+with their 文号); a document with a standing refusal register entry (from any case, registered
+even after the sign-off) is never sent (seed measures Art. 25, ``refusals.check_register``).
 """
 
 from __future__ import annotations
 
 from gongkai_shared.events import AnswerSent
 from gongkai_shared.filerefs import FileRef
-from gongkai_shared.outcomes import BY_CODE, Outcome
+from gongkai_shared.outcomes import BY_CODE, Outcome, discloses
 
 from .. import letters
 from ..case import CaseState
 from .common import Context, Input, on_record
 from .provision import provision_for_answer
+from .refusals import check_register
 
 
 class SendAnswer(Input):
@@ -36,6 +40,8 @@ class SendAnswer(Input):
 def send_answer(s: CaseState, c: SendAnswer, ctx: Context) -> AnswerSent:
     """The letter (依申请公开告知书) of the signed draft, dated today."""
     d = on_record(s.draft, "签发的答复")
+    disclosed = d.documents if discloses(Outcome(d.outcome)) else []
+    check_register(disclosed, d.withheld_parts_of, ctx)
     letter = letters.answer_letter(
         applicant=s.applicant_name,
         description=s.description,
@@ -56,6 +62,7 @@ def send_answer(s: CaseState, c: SendAnswer, ctx: Context) -> AnswerSent:
         letter=letter,
         sent_on=ctx.today,
         documents=[FileRef.model_validate(_ref(d)) for d in s.documents] or None,  # issue 9
+        disclosed_documents=disclosed,
     )
 
 

@@ -2,7 +2,8 @@
 
 - ``Input``: the base of every command's input model (unknown fields refused, text stripped);
 - the text types of inputs (``Text``, ``Department``, ``ConsultationId``);
-- ``Context``: what a decision may know besides the case (who, when, the calendar, the office);
+- ``Context``: what a decision may know besides the case (who, when, the calendar, the office,
+  the documents it names and the refusal register's standing entries on them);
 - ``reject``: a refusal with a message for the person who gave the command (answered ``409``);
 - ``profile_of``/``due``: the case's rule profile (the law's periods) and working-day arithmetic;
 - ``on_record``: a fact the state machine guarantees in this state, checked rather than assumed.
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from gongkai_shared.calendar import WorkingCalendar
 from gongkai_shared.decisions import CommandRejected
 from gongkai_shared.envelope import Actor
+from gongkai_shared.information import DocumentRef, RegisterEntry
 from gongkai_shared.profiles import RuleProfile, profile
 from gongkai_shared.text import line, paragraph
 
@@ -58,6 +60,12 @@ class Context:
     repeats: list[str] = field(default_factory=list)
     # the case's number among the same applicant's applications of its calendar month (109号)
     month_ordinal: int | None = None
+    # issue 10: the agency's documents the command and the case name (review's copy of
+    # publishing's documents), the standing refusal register entries naming any of them (from any
+    # case), and whether the office has registered any document at all
+    documents: dict[str, DocumentRef] = field(default_factory=dict)
+    refusals: tuple[RegisterEntry, ...] = ()
+    office_has_documents: bool = False
 
 
 def reject(message: str) -> CommandRejected:

@@ -16,6 +16,13 @@
 - Art. 32: a third party's refusal with reasonable grounds bars full disclosure unless overridden
   in the public interest; an objection found unreasonable does not, but the party is told in
   writing before the information is disclosed.
+
+Issue 10: the draft names the documents (政府信息) it discloses (``documents``) and those it
+withholds (``withheld_documents``: whole, or a separable part with its reason and explanation,
+Art. 37); the text fields stay for the letter. Once the office has registered documents, a
+disclosing or partial draft names at least one disclosed document, a partial one the parts it
+withholds, a 不予公开 one the documents it withholds (docs/decisions.md). Nothing with a standing
+refusal register entry is disclosed (seed measures Art. 25; ``refusals.check_register``).
 """
 
 from __future__ import annotations
@@ -25,11 +32,22 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from gongkai_shared.events import ConfidentialityReviewed, DecisionDrafted, WithheldPart
-from gongkai_shared.outcomes import BY_CODE, PART_REASONS, Outcome, code, discloses, is_refusal, reasons_for
+from gongkai_shared.information import DocumentId, DocumentRef, WithheldDocument
+from gongkai_shared.outcomes import (
+    BY_CODE,
+    PART_REASONS,
+    REFERRAL_CODES,
+    Outcome,
+    code,
+    discloses,
+    is_refusal,
+    reasons_for,
+)
 from gongkai_shared.text import line, paragraph
 
 from ..case import CaseState
 from .common import Context, Input, Text, normal, reject
+from .refusals import DocumentIds, check_register, refs
 
 
 class ReviewConfidentiality(Input):
@@ -41,6 +59,15 @@ class PartWithheld(Input):
     part: Annotated[str, paragraph(2000, min_length=1)]
     reason: Annotated[str, line(100)]
     explanation: Annotated[str, paragraph(2000, min_length=1)]  # why, in this case (Art. 36(3), 37)
+
+
+class DocumentWithheld(Input):
+    """A document the draft withholds: whole (no ``part``) or one separable part (Art. 37)."""
+
+    document_id: DocumentId
+    part: Annotated[str, paragraph(2000, min_length=1)] | None = None
+    reason: Annotated[str, line(100)]  # outcomes.PART_REASONS
+    explanation: Annotated[str, paragraph(2000, min_length=1)]  # why, in this case (Art. 36(3))
 
 
 class Draft(Input):
@@ -57,6 +84,8 @@ class Draft(Input):
     published_at: Annotated[str, line(500)] | None = None
     note: Annotated[str, paragraph(5000)] | None = None
     reason_text: Annotated[str, paragraph(5000, min_length=1)] | None = None  # Art. 36(3)
+    documents: DocumentIds  # issue 10: the documents it discloses, by id
+    withheld_documents: list[DocumentWithheld] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
     def _fits_outcome(self) -> Draft:
@@ -93,7 +122,41 @@ class Draft(Input):
                 "responsible_agency, responsible_agency_contact: the agency that is responsible "
                 "and how to reach it (Art. 36(5))"
             )
+        self._names_documents()
         return self
+
+    def _names_documents(self) -> None:
+        """Art. 36, 37: documents are disclosed only by a disclosing answer; a partial one
+        withholds parts of the documents it discloses or whole other documents; a refusal withholds
+        whole documents; a 36(7) referral withholds nothing."""
+        if self.documents and not discloses(self.outcome):
+            raise ValueError("documents: only a disclosure (disclose, partial) discloses documents")
+        if len(set(self.documents)) != len(self.documents):
+            raise ValueError("documents: each document once")
+        if self.withheld_documents and (
+            self.outcome not in (Outcome.partial, Outcome.withhold) or self.code in REFERRAL_CODES
+        ):
+            raise ValueError(
+                "withheld_documents: only with outcome partial or withhold (not a 36(7) referral)"
+            )
+        bad = [w.reason for w in self.withheld_documents if w.reason not in PART_REASONS]
+        if bad:
+            raise ValueError(f"withheld_documents: reasons {bad} not in {list(PART_REASONS)}")
+        keys = [(w.document_id, w.part) for w in self.withheld_documents]
+        if len(set(keys)) != len(keys):
+            raise ValueError("withheld_documents: each document (or part of one) once")
+        for w in self.withheld_documents:
+            if w.part is not None and w.document_id not in self.documents:
+                raise ValueError(
+                    f"withheld_documents: a part of {w.document_id} is withheld, so {w.document_id} "
+                    "is disclosed in part: name it in documents (Art. 37)"
+                )
+            if w.part is None and w.document_id in self.documents:
+                raise ValueError(
+                    f"withheld_documents: {w.document_id} cannot be both disclosed and withheld whole"
+                )
+            if w.part is not None and self.outcome == Outcome.withhold:
+                raise ValueError("withheld_documents: a refusal withholds whole documents (no part)")
 
     @property
     def code(self) -> str:
@@ -122,6 +185,15 @@ def draft(s: CaseState, c: Draft, ctx: Context) -> DecisionDrafted:
     for p in c.withheld_parts:
         if normal(p.part) and normal(p.part) in normal(c.disclosed_content or ""):
             raise reject(f"withheld part {p.part!r} appears in the disclosed content")
+    documents = refs(c.documents, ctx)
+    withheld = _withheld(c, ctx)
+    if ctx.office_has_documents:
+        _names_what_it_decides(c, documents, withheld)
+    parts: dict[str, set[str]] = {}
+    for w in withheld:
+        if w.part is not None:
+            parts.setdefault(w.document.document_id, set()).add(w.part)
+    check_register(documents, parts, ctx)
     r = BY_CODE[c.code]
     return DecisionDrafted(
         case_id=s.case_id,
@@ -139,4 +211,30 @@ def draft(s: CaseState, c: Draft, ctx: Context) -> DecisionDrafted:
         note=c.note,
         responsible_agency_contact=c.responsible_agency_contact,
         reason_text=c.reason_text,
+        documents=documents,
+        withheld_documents=withheld,
     )
+
+
+def _withheld(c: Draft, ctx: Context) -> list[WithheldDocument]:
+    found = {d.document_id: d for d in refs([w.document_id for w in c.withheld_documents], ctx)}
+    return [
+        WithheldDocument(
+            document=found[w.document_id], part=w.part, reason=w.reason, explanation=w.explanation
+        )
+        for w in c.withheld_documents
+    ]
+
+
+def _names_what_it_decides(c: Draft, documents: list[DocumentRef], withheld: list[WithheldDocument]) -> None:
+    """Once the office registers its documents, a decision names what it decides on: the register
+    holds documents, and a letter names what it discloses (docs/decisions.md)."""
+    if c.outcome == Outcome.disclose and c.code != "disclose.already_published" and not documents:
+        raise reject("documents: 公开答复须列明公开的政府信息 (name the documents disclosed)")
+    if c.outcome == Outcome.partial and not (documents and withheld):
+        raise reject(
+            "documents, withheld_documents: 部分公开须列明公开的政府信息及不予公开的部分 "
+            "(name the documents disclosed and what is withheld, Art. 37)"
+        )
+    if c.outcome == Outcome.withhold and c.code not in REFERRAL_CODES and not withheld:
+        raise reject("withheld_documents: 不予公开须列明不予公开的政府信息 (name the documents withheld)")

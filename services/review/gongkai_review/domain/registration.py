@@ -25,6 +25,7 @@ from gongkai_shared.text import line
 
 from ..case import CaseState
 from .common import Context, Department, Input, Text, profile_of, reject
+from .refusals import DocumentIds, refs
 
 
 class Register(Input):
@@ -40,6 +41,7 @@ class GiveFeedback(Input):
     department: Department
     holds_information: bool
     summary: Text
+    documents: DocumentIds  # issue 10: the documents (政府信息) the search found, by id
 
 
 def register(s: CaseState, c: Register, ctx: Context) -> CaseRegistered:
@@ -71,11 +73,21 @@ def assign(s: CaseState, c: Assign, ctx: Context) -> DepartmentsAssigned:
 
 
 def give_feedback(s: CaseState, c: GiveFeedback, ctx: Context) -> DepartmentFeedbackGiven:
-    """Only an assigned department answers, once; the case is searched when all have."""
+    """Only an assigned department answers, once; the case is searched when all have. The
+    documents it found are named by their registered identity (a department that holds nothing
+    found none)."""
     if c.department not in s.departments:
         raise reject(f"department {c.department} was not assigned this case")
     if c.department in s.feedback:
         raise reject(f"department {c.department} has already given feedback")
+    if c.documents and not c.holds_information:
+        raise reject(
+            "未掌握该信息的部门不能列出找到的文件 (documents only when the department holds the information)"
+        )
     return DepartmentFeedbackGiven(
-        case_id=s.case_id, department=c.department, holds_information=c.holds_information, summary=c.summary
+        case_id=s.case_id,
+        department=c.department,
+        holds_information=c.holds_information,
+        summary=c.summary,
+        documents=refs(c.documents, ctx),
     )

@@ -7,6 +7,10 @@ one (``review-approved``, which publishing may later put in the catalogue) or on
 nothing (``decision-recorded``; a refusal names the refused information for the register that
 keeps it from ever being published, seed measures and Art. 25; a 36(7) referral to the special
 procedure is not a refusal and names nothing).
+
+Issue 10: the decision names the documents the draft named (disclosed, and withheld whole or in
+part: these enter the refusal register); a document registered as refused since the draft is
+not signed out (seed measures Art. 25, ``refusals.check_register``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from gongkai_shared.outcomes import BY_CODE, Outcome, discloses, is_refusal
 
 from ..case import CaseState
 from .common import Context, Input, Text, on_record, reject
+from .refusals import check_register
 
 
 class RejectDraft(Input):
@@ -37,6 +42,7 @@ def sign_off(s: CaseState, c: SignOff, ctx: Context) -> ReviewApproved | Decisio
     d = on_record(s.draft, "拟定的答复")
     if ctx.actor.id == d.drafted_by:
         raise reject("签发人不能是拟稿人 (the approver must not be the drafter)")
+    check_register(d.documents, d.withheld_parts_of, ctx)
     outcome = Outcome(d.outcome)
     reason = BY_CODE[d.outcome_code].reason
     reasons = [reason] if reason else []
@@ -53,6 +59,8 @@ def sign_off(s: CaseState, c: SignOff, ctx: Context) -> ReviewApproved | Decisio
             title=d.title,
             disclosed_content=d.disclosed_content or "",
             withheld_parts=d.withheld_parts,
+            documents=d.documents,
+            withheld_documents=d.withheld_documents,
         )
     return DecisionRecorded(
         case_id=s.case_id,
@@ -67,4 +75,5 @@ def sign_off(s: CaseState, c: SignOff, ctx: Context) -> ReviewApproved | Decisio
         # the refused information, for the refusal register: refusals only (a 36(7) referral is not one)
         description=s.description if is_refusal(d.outcome_code) else None,
         reason_text=d.reason_text,
+        withheld_documents=d.withheld_documents,
     )
