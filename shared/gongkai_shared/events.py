@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -836,7 +836,7 @@ class DocumentMetadata(BaseModel):
     interprets: Id | None = None  # an interpretation (政策解读): the policy document it explains
     replaces: list[Id] = Field(default=[], max_length=20)  # documents this one replaces
     # Art. 20(1): regulation (规章) | normative (行政规范性文件); the annual report's table 二 counts them
-    rule_type: Code | None = None
+    rule_type: Literal["regulation", "normative"] | None = None
 
 
 @event("document-registered", context="publishing")
