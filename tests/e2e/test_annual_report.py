@@ -50,7 +50,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 async def system(nats_server: NatsServer, database_url: str, clock: FakeClock):
     s = await System(nats_server, database_url, clock=clock, intake={"rate_applications": "off"}).start(
-        "intake", "review"
+        "intake", "review", "publishing"
     )
     yield s
     await s.stop()
@@ -352,6 +352,52 @@ async def appeal_id_of(system: System, kind: str, filed_on: str) -> str:
     assert r.status_code == 200, r.text
     [found] = [a for a in r.json()["items"] if a["kind"] == kind and a["filed_on"] == filed_on]
     return found["appeal_id"]
+
+
+async def register_rule(system: System, title: str, rule_type: str, formed_on: str) -> str:
+    """A rule of Art. 20(1) registered by a department in publishing (issue 10)."""
+    metadata = {
+        "title": title,
+        "doc_number": f"X教规〔{formed_on[:4]}〕{len(title)}号",
+        "issuing_body": "X市教育局",
+        "formed_on": formed_on,
+        "attribute": "proactive",
+        "category": "rules",
+        "rule_type": rule_type,
+        "summary": f"{title}的内容概述",
+    }
+    r = await system.clients["publishing"].post(
+        "/api/v1/information/documents",
+        json={"department": "政策法规科", "metadata": metadata},
+        headers=System.token("handler", "丙"),
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["aggregate_id"]
+
+
+async def test_table_two_counts_rules_issued_repealed_and_in_force_from_documents(
+    system: System, clock: FakeClock
+) -> None:
+    """Table 二, 第二十条第（一）项: 规章 and 行政规范性文件 by 成文日期 (issued in the year), 废止日期
+    (repealed in it) and in force at its end, from the documents registered in publishing."""
+    on(clock, date(2026, 7, 1))
+    old = await register_rule(system, "学校安全管理办法", "normative", "2025-03-01")
+    await register_rule(system, "校外培训监管办法", "normative", "2026-04-01")
+    await register_rule(system, "民办学校管理规定", "regulation", "2026-05-01")
+    await register_rule(system, "2027年招生办法", "normative", "2027-01-05")  # next year's
+    r = await system.clients["publishing"].post(
+        f"/api/v1/information/documents/{old}/repeal",
+        json={"repealed_on": "2026-06-30", "reason": "已被新办法替代"},
+        headers=System.token("approver", "乙"),
+    )
+    assert r.status_code == 201, r.text
+    await system.settle()
+    auditor = System.token("auditor")
+    report = (await system.clients["review"].get("/api/v1/reports/annual/2026", headers=auditor)).json()
+    assert report["table2"]["rules"]["normative"] == {"issued": 1, "repealed": 1, "in_force": 1}
+    assert report["table2"]["rules"]["regulation"] == {"issued": 1, "repealed": 0, "in_force": 1}
+    last_year = (await system.clients["review"].get("/api/v1/reports/annual/2025", headers=auditor)).json()
+    assert last_year["table2"]["rules"]["normative"] == {"issued": 1, "repealed": 0, "in_force": 1}
 
 
 async def test_the_office_figures_of_table_two_are_recorded_as_events(
