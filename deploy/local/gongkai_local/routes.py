@@ -54,6 +54,7 @@ PUBLIC: tuple[Route, ...] = (
     Route("/api/v1/users", "review"),  # staff accounts (administrators)
     Route("/staff", "review"),  # the staff sign-in page
     Route("/api/v1/catalog", "publishing"),
+    Route("/gongkai", "publishing"),  # the column 政府信息公开: pages and the Atom feed
     Route("/api/v1/deadlines", "notify"),
     Route("/api/v1/calendar", "notify"),
     Route("/api/v1/notices", "notify"),
