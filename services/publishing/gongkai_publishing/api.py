@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 
-from gongkai_shared.information import DocumentKind
+from gongkai_shared.information import CATEGORIES, DocumentKind
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.text import line
 from gongkai_shared.web import error_responses
@@ -65,6 +65,9 @@ def catalog_query(
         raise RequestValidationError(
             [{"loc": ("query", "cursor"), "msg": str(e), "type": "cursor"}]
         ) from None
+    if category and category not in CATEGORIES:
+        message = "不是条例第二十条的主题分类代码 (unknown category; see information.CATEGORIES)"
+        raise RequestValidationError([{"loc": ("query", "category"), "msg": message, "type": "category"}])
     text = q.strip() if q else None
     filters = queries.Filters(
         q=text or None,
