@@ -99,7 +99,8 @@ async def test_search_finds_a_two_character_word_in_the_title_and_in_the_body(
     assert await search("2025年") == {"2025年学校招生计划"}  # digits and Chinese in one word
     assert await search("2024年") == set()
     assert await search("２０２５年") == {"2025年学校招生计划"}  # full-width digits are the same
-    assert await search("招生计划") == {"2025年学校招生计划"}  # a phrase, not its bigrams anywhere
+    assert await search("招生计划") == {"2025年学校招生计划"}  # all its bigrams
+    assert await search("学校安全") == {"关于学校安全的通知"}
     assert await search("「招生」，计划！") == {"2025年学校招生计划"}  # punctuation separates words
     assert await search("学校 补贴") == set()  # every word must occur
     assert await search("。，！") == set()  # nothing searchable: nothing found, no error
