@@ -130,7 +130,7 @@ async def bench(ctx: Context) -> None:
             (f"search common word '{COMMON}', page 2 by cursor", F(q=COMMON), after),
             (f"search rare word '{RARE}' ({n // RARE_EVERY} hits)", F(q=RARE), None),
             ("search '通知' + category + year", F(q="通知", category="budget", year=2022), None),
-            (f"search phrase '规范{COMMON}' (3 bigrams)", F(q=f"规范{COMMON}"), None),
+            (f"search four characters '规范{COMMON}' (3 bigrams)", F(q=f"规范{COMMON}"), None),
         ]
         for name, f, cursor in cases:
             p50, p99 = await _times(lambda f=f, cursor=cursor: queries.list_items(pool, f, 20, cursor), reps)
