@@ -48,7 +48,7 @@ async def test_disclosed_application_is_published_in_the_catalogue(system: Syste
     catalog = (await system.clients["publishing"].get("/api/v1/catalog")).json()
     assert [i["index_number"] for i in catalog["items"]] == [number]
     item = await system.clients["publishing"].get(f"/api/v1/catalog/{number}")
-    assert item.status_code == 200 and item.json()["content"] == DISCLOSE["disclosed_content"]
+    assert item.status_code == 200 and item.json()["body"] == DISCLOSE["disclosed_content"]
 
 
 async def test_answer_deadline_is_20_working_days_and_shown_to_the_applicant(
