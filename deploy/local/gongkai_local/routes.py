@@ -60,6 +60,7 @@ PUBLIC: tuple[Route, ...] = (
     Route("/api/v1/events", "publishing"),  # the public events' AsyncAPI and JSON Schemas
     Route("/api/v1/information", "publishing"),  # documents (staff)
     Route("/api/v1/publications", "publishing"),  # Art. 44 decisions (staff)
+    Route("/gongkai", "publishing"),  # the column 政府信息公开: pages and the Atom feed
     Route("/api/v1/deadlines", "notify"),
     Route("/api/v1/calendar", "notify"),
     Route("/api/v1/notices", "notify"),

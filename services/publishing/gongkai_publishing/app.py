@@ -5,7 +5,8 @@ signature releases; Art. 44 decisions; the refusal register's bar; the 索引号
 pure; the staff commands in ``documents_api.py`` (``/api/v1/information``, ``/api/v1/publications``)
 with their reads in ``records.py``; the reactions that publish in ``subscribers.py`` (index
 numbers taken in the log); the projection in ``projection.py`` (documents, catalogue, register);
-the public catalogue in ``api.py`` read by ``queries.py``.
+the public catalogue in ``api.py`` read by ``queries.py``; the public pages in
+``pages.py`` (the column 政府信息公开) and ``feed.py`` (Atom), read by ``queries.py`` too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from gongkai_shared.contents import OnEvent, Route
 from gongkai_shared.reactions import run_reactions
 from gongkai_shared.runtime import Runtime
 
-from . import api, documents_api, domain, events_api, subscribers
+from . import api, documents_api, domain, events_api, feed, pages, subscribers
 from .api import router
 from .documents_api import information, publications
 from .projection import CatalogProjection
@@ -73,6 +74,10 @@ ROUTES = (
           "handler, approver", domain.RepealDocument, domain.repeal_document),
     Route("POST", "/api/v1/publications", D.decide_publication, "reviewer, approver",
           domain.DecidePublication, domain.decide_publication),
+    Route("GET", "/gongkai", pages.column, "public"),
+    Route("GET", "/gongkai/search", pages.search, "public"),
+    Route("GET", "/gongkai/item/{index_number:path}", pages.item, "public"),
+    Route("GET", "/gongkai/feed.atom", feed.atom_feed, "public"),
 )  # fmt: skip
 
 
@@ -83,14 +88,16 @@ def create_app(settings: PublishingSettings | None = None, clock: Clock | None =
     async def start_reactions(rt: Runtime, app: FastAPI) -> None:
         rt.supervise("reactions", lambda: run_reactions(rt, subscribers.reactions(rt, settings, clock)))
 
-    return build_app(
+    app = build_app(
         service="publishing",
         title="Gongkai publishing 主动公开与公开目录",
         settings=settings,
-        routers=[router, information, publications, events_api.router],
+        routers=[router, information, publications, events_api.router, pages.router, feed.router],
         projections=lambda rt: [CatalogProjection()],
         clock=clock,
         migrations=Path(__file__).parent / "migrations",
         carry=CARRIED,
         on_start=start_reactions,
     )
+    app.state.settings = settings  # the guide's contacts, the feed's address (pages, feed)
+    return app
