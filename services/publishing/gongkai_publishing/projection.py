@@ -60,6 +60,13 @@ class CatalogProjection:
                 env.subject, approved, event.seq,
             )  # fmt: skip
         elif event.context != "publishing":
+            # another service's event on a document's aggregate (notify's Art. 26 deadline-set,
+            # -warning, -breached): the document's last event moved, and its commands expect it
+            await conn.execute(
+                "UPDATE documents SET last_seq=$2 WHERE document_id=$1 AND last_seq < $2",
+                env.subject,
+                event.seq,
+            )
             return
         handler = _HANDLERS.get(name)
         if handler is not None:

@@ -18,7 +18,9 @@ from gongkai_shared.eventstore import StoredEvent
 from . import appeal_register, case_links, register
 from .case import CaseState, evolve, opened
 
-TRAIL = {"request-received", "deadline-set", "deadline-breached"}
+# other services' events on a case's aggregate that its trail shows (publishing's Art. 44
+# decision is written on the case so that the case's history shows it)
+TRAIL = {"request-received", "deadline-set", "deadline-breached", "publication-decided"}
 
 
 def description_key(text: str) -> str:
