@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from nats.errors import NoRespondersError
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
@@ -103,7 +104,7 @@ async def latest_checkpoint(js: JetStreamContext) -> str | None:
     """The last published checkpoint note, or None if none was ever published."""
     try:
         msg = await js.get_last_msg(CHECKPOINT_STREAM, CHECKPOINT_SUBJECTS, direct=True)
-    except NotFoundError:
+    except (NotFoundError, NoRespondersError):  # none published, or no stream yet
         return None
     return (msg.data or b"").decode()
 
@@ -112,7 +113,7 @@ async def checkpoint_of_size(js: JetStreamContext, size: int) -> str | None:
     """The checkpoint published for tree size ``size``, or None."""
     try:
         msg = await js.get_last_msg(CHECKPOINT_STREAM, f"checkpoint.{size}", direct=True)
-    except NotFoundError:
+    except (NotFoundError, NoRespondersError):  # none published, or no stream yet
         return None
     return (msg.data or b"").decode()
 

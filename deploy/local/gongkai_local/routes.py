@@ -50,6 +50,7 @@ PUBLIC: tuple[Route, ...] = (
     Route("/track", "intake"),
     Route("/api/v1/cases", "review"),
     Route("/api/v1/appeals", "review"),  # the office's register of appeals (table 四)
+    Route("/api/v1/audit", "review"),  # auditors: checkpoints, their keys, proofs (issue 11)
     Route("/api/v1/auth", "review"),  # staff sign-in
     Route("/api/v1/users", "review"),  # staff accounts (administrators)
     Route("/staff", "review"),  # the staff sign-in page

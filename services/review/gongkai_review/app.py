@@ -16,6 +16,7 @@ from .files_api import router as files_router
 from .letters_api import router as letters_router
 from .oidc import pages as oidc_pages
 from .projection import CasesProjection
+from .proofs_api import router as proofs_router
 from .settings import ReviewSettings
 from .staff_api import pages as staff_pages
 from .staff_api import router as staff_router
@@ -34,7 +35,16 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
         service="review",
         title="Gongkai review 依申请公开办理",
         settings=settings,
-        routers=[router, letters_router, files_router, appeals_router, staff_router, staff_pages, oidc_pages],
+        routers=[
+            router,
+            letters_router,
+            files_router,
+            appeals_router,
+            staff_router,
+            staff_pages,
+            oidc_pages,
+            proofs_router,
+        ],  # fmt: skip
         projections=lambda rt: [CasesProjection()],
         clock=clock,
         on_start=start_reactions,
