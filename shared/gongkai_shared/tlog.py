@@ -14,14 +14,17 @@
   and cannot be backdated: a retired key can never again sign a checkpoint that verifies for
   the log as it grows. The registration may also give dates (``valid_from``/``valid_until``),
   published with the key for the reader.
-- **Proofs** are computed from the log by one streaming pass over its first *size* events
-  (merkle.py): O(size) hashing and reading, O(log² size) memory.
+- **Proofs** are computed from the log (merkle.py): the command line by one streaming pass over
+  its first *size* events (O(size) reading and hashing, O(log² size) memory); review with a
+  :class:`TileCache` of the hashes of every complete 256-event tile, so that a proof reads at
+  most three tiles and the events after the last complete one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -37,6 +40,8 @@ from .checkpoint import Checkpoint, CheckpointError, parse_checkpoint, parse_vke
 from .envelope import Envelope
 from .events import REGISTRY
 from .merkle import (
+    TILE,
+    MerkleTree,
     RangeHasher,
     consistency_ranges,
     inclusion_ranges,
@@ -207,21 +212,56 @@ async def load_checkpoint_keys(store: EventStore, root_vkey: str) -> CheckpointK
 
 # --- proofs ---------------------------------------------------------------------------------
 
+Read = Callable[[int, int], AsyncIterator[bytes]]  # the stored bytes of events first..last
 
-async def _feed(hasher: RangeHasher, leaves: AsyncIterator[bytes]) -> None:
-    if not hasher.done:
-        async for data in leaves:
+
+class TileCache:
+    """The hashes of the log's complete tiles (aligned perfect subtrees of TILE events), kept in
+    memory (32 bytes per 256 events: 1.3 MB for 10 million) and extended as the log grows. With
+    it a proof reads only the tiles its boundaries cut (at most three) and the events after the
+    last complete tile, and folds the other tiles' hashes: O(size / 256) hashes."""
+
+    def __init__(self) -> None:
+        self.tiles: list[bytes] = []
+        self._lock = asyncio.Lock()
+
+    async def extend(self, read: Read, upto: int) -> None:
+        """Hash every complete tile of the first ``upto`` events not hashed yet."""
+        async with self._lock:
+            want = upto // TILE
+            if want <= len(self.tiles):
+                return
+            tree = MerkleTree()
+            async for data in read(len(self.tiles) * TILE + 1, want * TILE):
+                tree.add(data)
+                if tree.size == TILE:
+                    self.tiles.append(tree.root_bytes())
+                    tree = MerkleTree()
+
+
+async def _fill(hasher: RangeHasher, read: Read, tiles: TileCache | None) -> None:
+    """Feed the first ``hasher.size`` events: a tile's hash where no boundary cuts it, else its
+    events; then the events after the last complete tile."""
+    fed = 0
+    if tiles is not None:
+        for t, digest in enumerate(tiles.tiles[: hasher.size // TILE]):
+            if not hasher.add_subtree(digest, TILE):
+                async for data in read(t * TILE + 1, (t + 1) * TILE):
+                    hasher.add(data)
+            fed = (t + 1) * TILE
+    if fed < hasher.size:
+        async for data in read(fed + 1, hasher.size):
             hasher.add(data)
-            if hasher.done:
-                break
-    hasher.hashes()  # raises ProofError if the log has fewer leaves than the tree size
+    hasher.hashes()  # raises ProofError if the log has fewer events than the tree size
 
 
-async def inclusion(leaves: AsyncIterator[bytes], seq: int, size: int, leaf: bytes) -> dict[str, Any]:
+async def inclusion(
+    read: Read, seq: int, size: int, leaf: bytes, tiles: TileCache | None = None
+) -> dict[str, Any]:
     """The inclusion proof of the event at ``seq`` (leaf ``seq - 1``, bytes ``leaf``) in the tree
-    of the first ``size`` events (``leaves``: the log's bytes from sequence 1), checked."""
+    of the first ``size`` events, checked (RFC 9162 §2.1.3.2) before it is returned."""
     hasher = RangeHasher(inclusion_ranges(seq - 1, size), size)
-    await _feed(hasher, leaves)
+    await _fill(hasher, read, tiles)
     path, root = hasher.hashes(), hasher.root()
     verify_inclusion(seq - 1, size, leaf_hash(leaf), path, root)
     return {
@@ -234,10 +274,11 @@ async def inclusion(leaves: AsyncIterator[bytes], seq: int, size: int, leaf: byt
     }
 
 
-async def consistency(leaves: AsyncIterator[bytes], first: int, second: int) -> dict[str, Any]:
-    """The consistency proof from the tree of ``first`` events to the tree of ``second``, checked."""
+async def consistency(read: Read, first: int, second: int, tiles: TileCache | None = None) -> dict[str, Any]:
+    """The consistency proof from the tree of ``first`` events to the tree of ``second``,
+    checked (RFC 9162 §2.1.4.2) before it is returned."""
     hasher = RangeHasher(consistency_ranges(first, second), second, also=(first,))
-    await _feed(hasher, leaves)
+    await _fill(hasher, read, tiles)
     path, first_root, second_root = hasher.hashes(), hasher.prefix_root(first), hasher.root()
     verify_consistency(first, second, first_root, second_root, path)
     return {

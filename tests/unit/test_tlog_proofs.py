@@ -250,3 +250,36 @@ def test_a_checkpoint_is_a_c2sp_tlog_checkpoint() -> None:
     assert (checkpoint.size, checkpoint.root) == (8, MERKLE["roots_hex"][7])
     with pytest.raises(CheckpointError):
         verify(note, Signer.generate("gongkai/FOI").vkey())
+
+
+# --- review's tile cache: the same proofs from tile hashes and the few tiles a boundary cuts ------
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 1400), st.data())
+def test_proofs_from_the_tile_cache_are_the_proofs_from_every_leaf(size: int, data) -> None:
+    import asyncio
+
+    from gongkai_shared.tlog import TileCache, consistency, inclusion
+
+    leaves = [i.to_bytes(4, "big") for i in range(size + 300)]  # the log goes on past the tree
+    reads: list[tuple[int, int]] = []
+
+    async def read(first: int, last: int):  # noqa: ANN202 — the log's bytes, seq first..last
+        reads.append((first, last))
+        for seq in range(first, last + 1):
+            yield leaves[seq - 1]
+
+    async def run() -> None:
+        seq = data.draw(st.integers(1, size))
+        first = data.draw(st.integers(1, size))
+        plain = await inclusion(read, seq, size, leaves[seq - 1])
+        tiles = TileCache()
+        await tiles.extend(read, size)
+        assert len(tiles.tiles) == size // 256
+        reads.clear()
+        assert await inclusion(read, seq, size, leaves[seq - 1], tiles) == plain
+        assert sum(last - first + 1 for first, last in reads) <= 3 * 256  # a few tiles, not the log
+        assert await consistency(read, first, size, tiles) == await consistency(read, first, size)
+
+    asyncio.run(run())

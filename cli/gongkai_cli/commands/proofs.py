@@ -19,6 +19,7 @@ from gongkai_shared.eventstore import EventStore
 from gongkai_shared.merkle import ProofError
 from gongkai_shared.tlog import (
     CheckpointKeys,
+    Read,
     checkpoint_of_size,
     consistency,
     ensure_checkpoint_stream,
@@ -34,9 +35,14 @@ from ..logreader import read_log
 from ..settings import CliError, CliSettings
 
 
-async def _leaves(store: EventStore, size: int) -> AsyncIterator[bytes]:
-    async for e in read_log(store, 1, size):
-        yield e.data
+def _reader(store: EventStore) -> Read:
+    """The events' stored bytes from ``first`` to ``last``, batched (logreader.py)."""
+
+    async def read(first: int, last: int) -> AsyncIterator[bytes]:
+        async for e in read_log(store, first, last):
+            yield e.data
+
+    return read
 
 
 async def _checked_note(store: EventStore, keys: CheckpointKeys, size: int, root_b64: str) -> str | None:
@@ -85,7 +91,7 @@ async def proof_inclusion(settings: CliSettings, args: Namespace) -> int:
                 f"--seq {args.seq} --size {size}: need 1 <= seq <= size <= {last} (the log's length)"
             )
         leaf = (await store.get(args.seq)).data
-        proof = await inclusion(_leaves(store, size), args.seq, size, leaf)
+        proof = await inclusion(_reader(store), args.seq, size, leaf)
         keys = await load_checkpoint_keys(store, credentials.root_vkey(settings))
         proof["checkpoint"] = await _checked_note(store, keys, size, proof["root_hash"])
     except (ProofError, CheckpointError) as e:
@@ -104,7 +110,7 @@ async def proof_consistency(settings: CliSettings, args: Namespace) -> int:
         last = await store.last_seq()
         if not 1 <= args.first <= second <= last:
             raise CliError(f"--from {args.first} --to {second}: need 1 <= from <= to <= {last}")
-        proof = await consistency(_leaves(store, second), args.first, second)
+        proof = await consistency(_reader(store), args.first, second)
         keys = await load_checkpoint_keys(store, credentials.root_vkey(settings))
         proof["first_checkpoint"] = await _checked_note(store, keys, args.first, proof["first_root_hash"])
         proof["second_checkpoint"] = await _checked_note(store, keys, second, proof["second_root_hash"])

@@ -9,6 +9,7 @@ from gongkai_shared.calendar_store import CalendarCache
 from gongkai_shared.clock import Clock
 from gongkai_shared.reactions import run_reactions
 from gongkai_shared.runtime import Runtime
+from gongkai_shared.tlog import TileCache
 
 from .api import router
 from .appeals_api import router as appeals_router
@@ -51,4 +52,5 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
     )
     app.state.settings = settings
     app.state.calendars = calendar
+    app.state.proof_tiles = TileCache()  # the log's tile hashes, for auditors' proofs (proofs_api)
     return app
