@@ -6,10 +6,14 @@ of the last events that only a checkpoint the auditor holds can reveal."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
+import os
 import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -146,6 +150,15 @@ async def test_a_rotated_checkpoint_key_verifies_only_within_its_validity(
         in refused.stderr
     )
     ok(gongkai(nats_server, "audit", "checkpoint", "--publish"))  # the new key publishes
+
+    # a key whose end date the operator gave has passed publishes nothing: it must be rotated
+    expired = Signer.generate("gongkai/FOI")
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    ok(gongkai(nats_server, "audit", "register-key", "--vkey", expired.vkey(), "--valid-until", yesterday))
+    env = {**os.environ, **nats_server.cli_env(), "GONGKAI_CHECKPOINT_KEY": expired.skey()}
+    argv = [sys.executable, "-m", "gongkai_cli", "audit", "checkpoint", "--publish"]
+    late = await asyncio.to_thread(subprocess.run, argv, env=env, capture_output=True, text=True, timeout=60)
+    assert late.returncode == 2 and "outside its dates; rotate it" in late.stderr, late.stderr
 
 
 # --- tamper detection on an export ---------------------------------------------------------------

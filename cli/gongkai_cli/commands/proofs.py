@@ -12,6 +12,7 @@ import base64
 import json
 from argparse import Namespace
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from gongkai_shared.checkpoint import CheckpointError, Signer, parse_vkey
@@ -212,11 +213,14 @@ async def publish(settings: CliSettings, note: str) -> int:
     try:
         keys = await load_checkpoint_keys(store, credentials.root_vkey(settings))
         try:
-            keys.verify(note)
+            _, key = keys.verify(note)
         except CheckpointError as e:
             raise CliError(
                 f"not published: {e}; register the key first (gongkai audit register-key)"
             ) from None
+        now = datetime.now(UTC)  # the dates the operator gave the key: past them, rotate it
+        if (key.valid_until and now > key.valid_until) or (key.valid_from and now < key.valid_from):
+            raise CliError(f"not published: checkpoint key {key.ref} is outside its dates; rotate it")
         await ensure_checkpoint_stream(store.js)
         seq = await publish_checkpoint(store.js, note)
     finally:
