@@ -3,6 +3,7 @@ installation's data folder (``$GONGKAI_DATA_DIR/secrets``, see ``installation.py
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from gongkai_shared.checkpoint import Signer
@@ -83,3 +84,17 @@ def checkpoint_signer(settings: CliSettings) -> Signer:
     path.touch(mode=0o600)
     path.write_text(signer.skey() + "\n")
     return signer
+
+
+def replace_checkpoint_key(settings: CliSettings, new: Signer) -> None:
+    """Embedded runtime: ``new`` becomes the data folder's checkpoint key; the old file is kept
+    beside it (``checkpoint_key.<key hash>.retired``), never overwritten."""
+    path = Path(settings.data_dir) / "checkpoint_key"
+    if path.exists():
+        old = Signer.from_skey(path.read_text())
+        kid = old.vkey().split("+")[1]
+        os.replace(path, path.with_name(f"checkpoint_key.{kid}.retired"))
+    fresh = path.with_name("checkpoint_key.new")
+    fresh.touch(mode=0o600)
+    fresh.write_text(new.skey() + "\n")
+    os.replace(fresh, path)

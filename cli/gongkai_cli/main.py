@@ -16,6 +16,7 @@ import inspect
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from gongkai_shared.access import SERVICES
 from gongkai_shared.auth import Role
 from gongkai_shared.checkpoint import CheckpointError
 
-from .commands import agencies, audit, calendar, events, keys, nats, projections, report, setup, users
+from .commands import agencies, audit, calendar, events, keys, nats, projections, proofs, report, setup, users
 from .settings import CliError, CliSettings
 
 Run = Callable[[CliSettings, argparse.Namespace], int | Coroutine[Any, Any, int]]
@@ -93,12 +94,31 @@ COMMANDS = [
     Command("audit export", audit.export, "the whole log as JSON lines", [arg("file", type=Path)]),
     Command("audit verify", audit.verify, "check hash chains and immutability", [
         arg("--from", dest="source", type=Path, default=None, help="an export file"),
-        arg("--checkpoint", type=Path, default=None, help="a signed checkpoint you hold"),
-        arg("--key", default=None, help="the office's verifier key (gongkai audit key)"),
+        arg("--checkpoint", default=None, help="a signed checkpoint you hold (a file), or latest"),
+        arg("--key", default=None, help="the office's verifier key (default: the keys in the log)"),
     ]),
-    Command("audit checkpoint", audit.checkpoint, "sign a checkpoint of the log (Ed25519, C2SP note)",
-            [arg("--out", type=Path, default=None)]),
+    Command("audit checkpoint", audit.checkpoint, "sign a checkpoint of the log (Ed25519, C2SP note)", [
+        arg("--out", type=Path, default=None),
+        arg("--publish", action="store_true", help="store it where auditors fetch it (the job)"),
+    ]),
     Command("audit key", audit.key, "print the verifier key auditors use for checkpoints"),
+    Command("audit proof", proofs.proof, "an RFC 9162 proof, with the published checkpoint", [
+        arg("kind", choices=["inclusion", "consistency"]),
+        arg("--seq", type=int, help="inclusion: the event's stream sequence"),
+        arg("--size", type=int, default=None, help="inclusion: the tree size (default: latest checkpoint)"),
+        arg("--from", dest="first", type=int, help="consistency: the older tree size"),
+        arg("--to", type=int, default=None, help="consistency: the newer (default: latest checkpoint)"),
+    ]),
+    Command("audit keys", proofs.list_keys, "the checkpoint keys in the log and their validity"),
+    Command("audit register-key", proofs.register_key, "register a checkpoint key (root key)", [
+        arg("--vkey", default=None, help="default: this installation's checkpoint key"),
+        arg("--valid-until", type=datetime.fromisoformat, default=None, help="ISO 8601, informative"),
+    ]),
+    Command("audit retire-key", proofs.retire_key, "end a checkpoint key's validity (root key)",
+            [arg("key", help="<name>+<hex id>"), arg("--reason", required=True)]),
+    Command("audit rotate-key", proofs.rotate_key,
+            "embedded runtime: a new checkpoint key, registered; the old one retired",
+            [arg("--reason", default="rotated")]),
     Command("report annual", report.annual, "the annual report (国办公开办函〔2021〕30号) from the log", [
         arg("--agency", required=True, help="the agency the report is for (its name, as printed)"),
         arg("--year", type=int, required=True),

@@ -18,7 +18,8 @@ from gongkai_shared.access import ADMIN, PUBLIC_SUBJECTS, agency_durable
 from gongkai_shared.checkpoint import Signer
 from gongkai_shared.eventstore import EventStore, connect
 from gongkai_shared.files import ensure_bucket
-from gongkai_shared.trust import TRUST, EventSigner, provision
+from gongkai_shared.tlog import ensure_checkpoint_stream, load_checkpoint_keys
+from gongkai_shared.trust import TRUST, CheckpointKeyRegistered, EventSigner, append_trust, key_ref, provision
 
 log = structlog.get_logger(__name__)
 
@@ -68,11 +69,20 @@ async def setup(
     service_vkeys: dict[str, str],
     agencies: list[str] = (),  # type: ignore[assignment]
     replicas: int = 1,
+    checkpoint_vkey: str | None = None,
 ) -> list[str]:
-    """Stream, signing keys, agencies' consumers: everything the services need before they start."""
+    """Stream, signing keys, agencies' consumers: everything the services need before they start;
+    the published checkpoints' stream, and ``checkpoint_vkey`` registered unless it already is."""
     await store.ensure_stream(replicas)
     await ensure_bucket(store.js, replicas)  # the files' object store, as many replicas
+    await ensure_checkpoint_stream(store.js, replicas)
     added = await provision(store, root_vkey, service_vkeys)
+    if checkpoint_vkey is not None:
+        keys = await load_checkpoint_keys(store, root_vkey)
+        ref = key_ref(checkpoint_vkey)
+        if ref not in keys.keys:
+            await append_trust(store, CheckpointKeyRegistered(vkey=checkpoint_vkey, note="provisioned"))
+            added.append(ref)
     for name in agencies:
         await ensure_agency_consumer(store, name)
     return added

@@ -21,7 +21,6 @@ cases, never with the number of events.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gongkai_shared.envelope import Envelope, sha256_hex
+from gongkai_shared.merkle import MerkleTree, merkle_root
 from gongkai_shared.trust import KeyRing, Untrusted
 
 MAX_PROBLEMS = 1000  # problems kept for the report; beyond that they are only counted
@@ -87,57 +87,17 @@ class Report:
     def problem_count(self) -> int:
         return len(self.problems) + self.omitted
 
+    @property
+    def first_broken(self) -> int | None:
+        """The first position (stream sequence) a problem is pinned to, if any is."""
+        seqs = [p.seq for p in self.problems if p.seq is not None]
+        return min(seqs) if seqs else None
+
     def add(self, problem: Problem) -> None:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(problem)
         else:
             self.omitted += 1
-
-
-# --- RFC 6962 Merkle tree hash --------------------------------------------------------------
-
-
-def _leaf(data: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + data).digest()
-
-
-def _node(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-class MerkleTree:
-    """The Merkle tree hash of RFC 6962 §2.1, fed one leaf at a time.
-
-    It keeps the roots of the perfect subtrees that make up the leaves so far (one per set bit
-    of the size, largest first); the tree hash folds them from the right."""
-
-    def __init__(self) -> None:
-        self.size = 0
-        self._subtrees: list[tuple[int, bytes]] = []  # (leaves, root), sizes strictly decreasing
-
-    def add(self, data: bytes) -> None:
-        size, digest = 1, _leaf(data)
-        while self._subtrees and self._subtrees[-1][0] == size:
-            _, left = self._subtrees.pop()
-            size, digest = size * 2, _node(left, digest)
-        self._subtrees.append((size, digest))
-        self.size += 1
-
-    def root(self) -> str:
-        if not self._subtrees:
-            return hashlib.sha256(b"").hexdigest()
-        digest = self._subtrees[-1][1]
-        for _, left in reversed(self._subtrees[:-1]):
-            digest = _node(left, digest)
-        return digest.hex()
-
-
-def merkle_root(leaves: Iterable[bytes]) -> str:
-    """MTH of RFC 6962 §2.1 over the events' bytes (hex)."""
-    tree = MerkleTree()
-    for data in leaves:
-        tree.add(data)
-    return tree.root()
 
 
 # --- verification ------------------------------------------------------------------------------
@@ -160,6 +120,7 @@ class Verifier:
         self._tree = MerkleTree()
         self._signed = signed
         self._signed_root: str | None = None  # the Merkle root of the first ``signed`` size records
+        self._last = first_seq - 1  # the highest sequence seen
 
     def add(self, r: Record) -> None:
         report, problem = self.report, self.report.add
@@ -167,9 +128,14 @@ class Verifier:
         self._tree.add(r.data)
         if self._signed is not None and self._tree.size == self._signed[0]:
             self._signed_root = self._tree.root()
-        if r.seq != self._expected:
-            what = "missing" if r.seq > self._expected else "out of order"
-            problem(Problem(r.seq, None, f"expected sequence {self._expected}: events {what}"))
+        if r.seq > self._expected:  # pinned where the first missing event should be
+            missing = f"{self._expected}" if r.seq == self._expected + 1 else f"{self._expected}-{r.seq - 1}"
+            problem(Problem(self._expected, None, f"expected sequence {self._expected}, found {r.seq}:"
+                                                  f" event(s) {missing} missing"))  # fmt: skip
+        elif r.seq < self._expected:
+            problem(Problem(r.seq, None, f"expected sequence {self._expected}, found {r.seq} again:"
+                                         " an event inserted or out of order"))  # fmt: skip
+        self._last = max(self._last, r.seq)
         self._expected = max(self._expected, r.seq) + 1
         try:
             env = Envelope.from_bytes(r.data)
@@ -203,8 +169,10 @@ class Verifier:
         if self._signed is not None:
             size, root = self._signed
             if report.events < size:
-                report.add(Problem(None, None, f"the log holds {report.events} events, the signed"
-                                               f" checkpoint {size}: events were removed"))  # fmt: skip
+                first = self._last + 1 if self._last < size else report.events + 1
+                report.add(Problem(first, None, f"the log holds {report.events} events, the signed"
+                                                f" checkpoint {size}: events were removed (the log"
+                                                f" ends at seq {self._last})"))  # fmt: skip
             elif (self._signed_root if size else merkle_root([])) != root:
                 report.add(Problem(None, None, f"the first {size} events no longer have the signed"
                                                " checkpoint's root: the log was rewritten"))  # fmt: skip

@@ -8,7 +8,9 @@ Two accounts (ARCHITECTURE.md §4):
   not own. ``admin`` (the operator: creating the stream, registering signing keys, backups) may
   do everything and is never given to a running service; ``auditor`` reads and writes nothing.
   The files' object store (stream ``OBJ_FILES``, ``files.py``) is open to intake and review
-  only (``FILE_USERS``): put and get, never purge, so no service can delete a file.
+  only (``FILE_USERS``): put and get, never purge, so no service can delete a file. The
+  published checkpoints (stream ``CHECKPOINTS``, ``tlog.py``) are read by review and the auditor
+  and written by ``admin`` only (the checkpoint job).
 - ``AGENCIES`` holds other agencies. Each agency pulls from its own durable consumer in
   ``GONGKAI``, filtered to the public events (``PUBLIC_SUBJECTS``), through a per-agency service
   export; it may reset that consumer to replay from the beginning (or from a stream sequence it
@@ -54,6 +56,11 @@ DURABLES: dict[str, tuple[str, ...]] = {
 FILE_USERS = ("intake", "review")
 FILES_STREAM = "OBJ_FILES"
 FILES_SUBJECTS = ("$O.FILES.C.>", "$O.FILES.M.>")  # chunks and metadata
+
+# The published checkpoints (stream CHECKPOINTS, tlog.py): written only by the operator's
+# checkpoint job (admin), read by review (which serves them to auditors) and the auditor.
+CHECKPOINT_STREAM = "CHECKPOINTS"
+CHECKPOINT_READERS = ("review",)
 
 # What other agencies may read: the public events, which carry no personal data
 # (gongkai_shared.public_events: their JSON Schemas and AsyncAPI document).
@@ -119,6 +126,8 @@ def _files() -> list[str]:
 
 def service_permissions(service: str, stream: str = "FOI") -> dict[str, Any]:
     allow = [f"foi.{service}.>", *_js_read(stream)]
+    if service in CHECKPOINT_READERS:
+        allow += _js_read(CHECKPOINT_STREAM)
     if service in FILE_USERS:
         allow += _files()
     for durable in DURABLES[service]:
@@ -128,7 +137,7 @@ def service_permissions(service: str, stream: str = "FOI") -> dict[str, Any]:
 
 def auditor_permissions(stream: str = "FOI") -> dict[str, Any]:
     return {
-        "publish": {"allow": _js_read(stream)},
+        "publish": {"allow": [*_js_read(stream), *_js_read(CHECKPOINT_STREAM)]},
         "subscribe": {"allow": [f"{inbox_prefix(AUDITOR)}.>"]},
     }
 

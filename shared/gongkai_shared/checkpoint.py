@@ -70,11 +70,22 @@ class Signer:
         public = _public_bytes(self.key.public_key())
         return f"{self.name}+{key_id(self.name, public).hex()}+{_b64(bytes([ED25519]) + public)}"
 
-    def sign(self, origin: str, size: int, root_hex: str) -> str:
-        body = f"{origin}\n{size}\n{_b64(bytes.fromhex(root_hex))}\n"
+    def sign_note(self, text: str) -> str:
+        """``text`` (ending in a newline) as a signed note: a blank line, then
+        ``— <name> base64(4-byte key hash ‖ Ed25519 signature of text)``."""
+        if not text.endswith("\n") or "\n\n" in text:
+            raise CheckpointError("a note's text ends with one newline and has no blank line")
         public = _public_bytes(self.key.public_key())
-        signature = key_id(self.name, public) + self.key.sign(body.encode())
-        return f"{body}\n{DASH} {self.name} {_b64(signature)}\n"
+        signature = key_id(self.name, public) + self.key.sign(text.encode())
+        return f"{text}\n{DASH} {self.name} {_b64(signature)}\n"
+
+    def sign(self, origin: str, size: int, root_hex: str) -> str:
+        """A C2SP tlog-checkpoint: origin, tree size, base64 root hash, as a signed note."""
+        return self.sign_note(checkpoint_body(origin, size, bytes.fromhex(root_hex)))
+
+
+def checkpoint_body(origin: str, size: int, root: bytes) -> str:
+    return f"{origin}\n{size}\n{_b64(root)}\n"
 
 
 @dataclass(frozen=True)
@@ -96,26 +107,58 @@ def parse_vkey(vkey: str) -> tuple[str, str, Ed25519PublicKey]:
         raise CheckpointError("not an Ed25519 verifier key") from e
 
 
-def verify(note: str, vkey: str) -> Checkpoint:
-    """The checkpoint, if ``note`` carries a valid signature by ``vkey``; else CheckpointError."""
+def open_note(note: str, vkey: str) -> str:
+    """The note's text, if it carries a valid signature by ``vkey`` (C2SP signed-note: the
+    signature line's name and 4-byte key hash select the key); else CheckpointError."""
     name, kid_hex, public = parse_vkey(vkey)
-    body, sep, signatures = note.partition("\n\n")
+    text, sep, signatures = note.partition("\n\n")
     if not sep:
         raise CheckpointError("not a signed note: no signature block")
-    body += "\n"
+    text += "\n"
     for line in signatures.splitlines():
         if not line.startswith(f"{DASH} {name} "):
             continue
-        sig = base64.b64decode(line.rsplit(" ", 1)[1])
+        try:
+            sig = base64.b64decode(line.rsplit(" ", 1)[1], validate=True)
+        except ValueError:
+            raise CheckpointError("a signature line is not base64") from None
         if sig[:4].hex() != kid_hex:
             continue
         try:
-            public.verify(sig[4:], body.encode())
+            public.verify(sig[4:], text.encode())
         except InvalidSignature:
             raise CheckpointError("the checkpoint's signature does not verify") from None
-        lines = body.splitlines()
-        try:
-            return Checkpoint(lines[0], int(lines[1]), base64.b64decode(lines[2]).hex())
-        except (IndexError, ValueError) as e:
-            raise CheckpointError("not a checkpoint body") from e
+        return text
     raise CheckpointError(f"no signature by {name} on the checkpoint")
+
+
+def parse_checkpoint(text: str) -> Checkpoint:
+    """The body of a C2SP tlog-checkpoint (origin, size, base64 root; extension lines ignored)."""
+    lines = text.splitlines()
+    try:
+        root = base64.b64decode(lines[2], validate=True)
+        size = int(lines[1])
+        if len(root) != 32 or size < 0 or not lines[0]:
+            raise ValueError
+        return Checkpoint(lines[0], size, root.hex())
+    except (IndexError, ValueError) as e:
+        raise CheckpointError("not a checkpoint body") from e
+
+
+def signers_of(note: str) -> list[str]:
+    """``<name>+<hex key hash>`` of every signature line of a note (not verified)."""
+    _, _, signatures = note.partition("\n\n")
+    out = []
+    for line in signatures.splitlines():
+        parts = line.split(" ")
+        if len(parts) == 3 and parts[0] == DASH:
+            try:
+                out.append(f"{parts[1]}+{base64.b64decode(parts[2])[:4].hex()}")
+            except ValueError:
+                continue
+    return out
+
+
+def verify(note: str, vkey: str) -> Checkpoint:
+    """The checkpoint, if ``note`` carries a valid signature by ``vkey``; else CheckpointError."""
+    return parse_checkpoint(open_note(note, vkey))

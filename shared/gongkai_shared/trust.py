@@ -70,6 +70,26 @@ class SigningKeyRevoked(EventBody):
     reason: Annotated[str, paragraph(2000)]
 
 
+@event("checkpoint-key-registered", context=TRUST)
+class CheckpointKeyRegistered(EventBody):
+    """The operator registered a key that signs the log's checkpoints (tlog.py). It is valid for
+    checkpoints of a tree size at or after this event's position, until it is retired."""
+
+    vkey: Annotated[str, line(1000, min_length=1)]
+    valid_from: Instant | None = None
+    valid_until: Instant | None = None
+    note: Annotated[str, paragraph(2000)] | None = None
+
+
+@event("checkpoint-key-retired", context=TRUST)
+class CheckpointKeyRetired(EventBody):
+    """The operator ended a checkpoint key's validity (``<name>+<hex id>``): a checkpoint it signs
+    of a tree size at or after this event's position does not verify."""
+
+    key: Annotated[str, line(300, min_length=1)]
+    reason: Annotated[str, paragraph(2000)]
+
+
 def signing_input(subject: str, data: bytes) -> bytes:
     return _DOMAIN + subject.encode() + b"\n" + data
 

@@ -17,7 +17,7 @@ from tests.bench.context import Context
 from tests.bench.report import Report
 from tests.servers import NatsServer, postgres
 
-MODULES = ["backbone", "intake", "notify", "audit", "history", "rebuild", "catalogue"]
+MODULES = ["backbone", "intake", "notify", "audit", "history", "rebuild", "catalogue", "proofs"]
 
 
 async def run_all(ctx: Context, modules: list[str]) -> None:

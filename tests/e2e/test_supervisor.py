@@ -73,6 +73,22 @@ def test_killed_children_come_back_and_nothing_is_lost(tmp_path: Path) -> None:
         seen.update(pids(data))
         assert {"intake", "review", "publishing", "notify", "nats-server", "caddy", "postgres"} <= set(seen)
 
+        # Issue 11: once everything is up, the log is verified, signed and published for auditors
+        # (then every GONGKAI_CHECKPOINT_INTERVAL), with the data folder's key registered
+        checkpoints = data / "logs" / "checkpoint.log"
+        wait_until(
+            "the first checkpoint",
+            lambda: checkpoints.exists() and "published checkpoint of size" in checkpoints.read_text(),
+            60,
+            up,
+            log,
+        )
+        gongkai = str(Path(sys.executable).parent / "gongkai")
+        held = subprocess.run(
+            [gongkai, "audit", "verify", "--checkpoint", "latest"], env=env, capture_output=True, text=True
+        )
+        assert held.returncode == 0, held.stdout + held.stderr
+
         accepted: list[str] = []
 
         def apply() -> None:

@@ -8,7 +8,8 @@ import hashlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gongkai_cli.verification import MAX_PROBLEMS, MerkleTree, Record, Verifier
+from gongkai_cli.verification import MAX_PROBLEMS, Record, Verifier
+from gongkai_shared.merkle import MerkleTree
 
 
 def rfc6962(leaves: list[bytes]) -> bytes:

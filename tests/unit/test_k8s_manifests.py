@@ -268,3 +268,21 @@ def test_every_alert_reads_a_metric_the_services_export(rendered: list[dict[str,
         metrics = set(re.findall(r"\bgongkai_[a-z_]+", rule["expr"]))
         assert metrics and metrics <= exported, (name, metrics - exported)
         assert rule["labels"]["severity"] in ("warning", "critical") and rule["annotations"]["summary"]
+
+
+def test_checkpoints_are_signed_and_published_every_hour_without_the_root_key(
+    rendered: list[dict[str, Any]],
+) -> None:
+    """Issue 11: a CronJob makes the signed checkpoints auditors fetch; it holds the checkpoint
+    key (a Secret of its own) and the admin NATS credential, never the root signing key."""
+    job = of_kind(rendered, "CronJob")["gongkai-checkpoint"]
+    assert job["spec"]["schedule"].split()[1:] == ["*", "*", "*", "*"]
+    assert job["spec"]["concurrencyPolicy"] == "Forbid"
+    [container] = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["gongkai", "audit", "checkpoint", "--publish"]
+    refs = secret_refs(container)
+    assert ("gongkai-checkpoint", "GONGKAI_CHECKPOINT_KEY") in refs and ("gongkai-nats", "admin") in refs
+    assert not any(name == "gongkai-root" for name, _ in refs)
+    placeholder = of_kind(rendered, "Secret")["gongkai-checkpoint"]["stringData"]["GONGKAI_CHECKPOINT_KEY"]
+    with pytest.raises(CheckpointError):
+        Signer.from_skey(placeholder)

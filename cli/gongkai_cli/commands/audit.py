@@ -15,11 +15,13 @@ from pathlib import Path
 from gongkai_shared.checkpoint import CheckpointError
 from gongkai_shared.checkpoint import verify as verify_checkpoint
 from gongkai_shared.eventstore import EventStore
+from gongkai_shared.tlog import latest_checkpoint, load_checkpoint_keys
 
 from .. import casetrail, connections, credentials
 from ..logreader import read_log
 from ..settings import CliError, CliSettings
 from ..verification import ExportWriter, Problem, Record, Report, Verifier, complete, partial, verify_export
+from . import proofs
 
 
 async def history(settings: CliSettings, args: Namespace) -> int:
@@ -104,6 +106,9 @@ async def checkpoint(settings: CliSettings, args: Namespace) -> int:
     if args.out is not None:
         args.out.write_text(note, encoding="utf-8")
     sys.stdout.write(note)
+    if getattr(args, "publish", False):
+        seq = await proofs.publish(settings, note)
+        print(f"published checkpoint of size {report.events} (CHECKPOINTS seq {seq})", file=sys.stderr)
     return 0
 
 
@@ -120,13 +125,7 @@ async def verify(settings: CliSettings, args: Namespace) -> int:
     signed = None
     root_vkey = credentials.root_vkey(settings)
     if args.checkpoint is not None:
-        if not args.key:
-            raise CliError("--checkpoint needs --key (the office's verifier key)")
-        try:
-            note = verify_checkpoint(args.checkpoint.read_text(encoding="utf-8"), args.key)
-        except (OSError, CheckpointError) as e:
-            raise CliError(f"checkpoint {args.checkpoint}: {e}") from None
-        signed = (note.size, note.root)
+        signed = await held_checkpoint(settings, args.checkpoint, args.key, root_vkey)
     if source is not None:
         if not source.exists():
             raise CliError(f"no such file: {source}")
@@ -152,6 +151,8 @@ async def verify(settings: CliSettings, args: Namespace) -> int:
         print(f"FAIL {p}")
     if report.omitted:
         print(f"FAIL … and {report.omitted} more problem(s), not listed")
+    if report.first_broken is not None:
+        print(f"FIRST BROKEN POSITION: seq {report.first_broken}")
     if report.ok:
         print(
             f"OK {where}: {report.events} events, {report.aggregates} aggregates, chains intact;"
@@ -160,3 +161,32 @@ async def verify(settings: CliSettings, args: Namespace) -> int:
         return 0
     print(f"verification FAILED for {where}: {report.problem_count} problem(s)", file=sys.stderr)
     return 1
+
+
+async def held_checkpoint(
+    settings: CliSettings, where: str, vkey: str | None, root_vkey: str
+) -> tuple[int, str]:
+    """(size, root) of the checkpoint the auditor holds: a note file, or ``latest``, the last
+    one published. Verified with ``vkey``, else with the checkpoint keys the root registered in
+    the log, each only for the tree sizes of its validity."""
+    store = await connections.store(settings)
+    try:
+        if where == "latest":
+            text = await latest_checkpoint(store.js)
+            if text is None:
+                raise CliError("no checkpoint was ever published (gongkai audit checkpoint --publish)")
+        else:
+            try:
+                text = Path(where).read_text(encoding="utf-8")
+            except OSError as e:
+                raise CliError(f"checkpoint {where}: {e}") from None
+        try:
+            if vkey:
+                note = verify_checkpoint(text, vkey)
+            else:
+                note, _ = (await load_checkpoint_keys(store, root_vkey)).verify(text)
+        except CheckpointError as e:
+            raise CliError(f"checkpoint {where}: {e}") from None
+    finally:
+        await store.nc.close()
+    return note.size, note.root

@@ -8,6 +8,7 @@ from argparse import Namespace
 from gongkai_shared.access import ADMIN, SERVICES
 from gongkai_shared.checkpoint import CheckpointError, Signer
 from gongkai_shared.files import ensure_bucket
+from gongkai_shared.tlog import ensure_checkpoint_stream
 from gongkai_shared.trust import key_ref
 
 from .. import connections, credentials
@@ -27,7 +28,10 @@ async def setup(settings: CliSettings, args: Namespace) -> int:
     root_vkey = credentials.checked_root_vkey(settings)
     store = await connections.admin(settings)
     try:
-        added = await run_setup(store, root_vkey, vkeys, [], args.replicas)
+        # the embedded installation's checkpoint key is registered with the services' keys; on
+        # Kubernetes the operator registers it once (gongkai audit register-key --vkey)
+        checkpoint = None if args.key else credentials.checkpoint_signer(settings).vkey()
+        added = await run_setup(store, root_vkey, vkeys, [], args.replicas, checkpoint)
     finally:
         await store.nc.close()
     print(
@@ -55,6 +59,7 @@ async def stream_create(settings: CliSettings, args: Namespace) -> int:
         await store.ensure_stream(args.replicas)
         await store.check_stream()
         await ensure_bucket(store.js, args.replicas)
+        await ensure_checkpoint_stream(store.js, args.replicas)
     finally:
         await store.nc.close()
     print(f"stream {settings.stream}: every event kept, nothing deletes or purges history")

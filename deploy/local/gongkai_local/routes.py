@@ -50,7 +50,7 @@ PUBLIC: tuple[Route, ...] = (
     Route("/track", "intake"),
     Route("/api/v1/cases", "review"),
     Route("/api/v1/appeals", "review"),  # the office's register of appeals (table 四)
-    Route("/api/v1/audit/cases", "review"),  # an auditor's trail and replay of a case (issue 11)
+    Route("/api/v1/audit", "review"),  # auditors: checkpoints, their keys, proofs (issue 11)
     Route("/api/v1/reports", "review"),  # the annual report (条例 Art. 49-50)
     Route("/api/v1/refusals", "review"),  # the refusal register (不予公开登记, issue 10; staff)
     Route("/api/v1/auth", "review"),  # staff sign-in

@@ -32,8 +32,10 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from gongkai_cli.credentials import checkpoint_signer
 from gongkai_cli.installation import Installation
 from gongkai_cli.operator import admin_store, setup
+from gongkai_cli.settings import CliSettings
 from gongkai_shared.access import ADMIN
 from gongkai_shared.trust import EventSigner
 
@@ -104,7 +106,8 @@ async def provision(url: str, install: Installation) -> list[str]:
     store = await admin_store(url, install.nats_password(ADMIN), root=install.root())
     try:
         vkeys = {s: EventSigner.from_skey(s, install.signing_key(s)).vkey for s in SERVICES}
-        return await setup(store, install.root().vkey(), vkeys, install.agencies())
+        checkpoint = checkpoint_signer(CliSettings(data_dir=str(install.data_dir))).vkey()
+        return await setup(store, install.root().vkey(), vkeys, install.agencies(), 1, checkpoint)
     finally:
         await store.nc.close()
 
@@ -194,6 +197,10 @@ class Supervisor:
         self.pg_watchdog: subprocess.Popen[bytes] | None = None
         self.pg_pid: int | None = None
         self.pg_restarting: asyncio.Future[None] | None = None
+        # signed checkpoints on a schedule (issue 11): the first once everything is up
+        self.checkpoint_every = float(os.environ.get("GONGKAI_CHECKPOINT_INTERVAL") or 3600)
+        self.checkpoint_due = 0.0
+        self.checkpoint_job: Child | None = None
 
     async def start(self) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -322,9 +329,32 @@ class Supervisor:
                 w.started = time.monotonic()
                 self.write_pids()
                 say(f"{w.name} restarted ({self.pids().get(w.name)})")
+            self.tick_checkpoint(now)
             await asyncio.sleep(0.25)
 
+    def tick_checkpoint(self, now: float) -> None:
+        """Every GONGKAI_CHECKPOINT_INTERVAL seconds (0: never) ``gongkai audit checkpoint
+        --publish``: the log verified, signed and published for auditors (logs/checkpoint.log).
+        One at a time; a failure is said here and tried again at the next interval."""
+        job = self.checkpoint_job
+        if job is not None:
+            code = job.exited
+            if code is None:
+                return
+            if code != 0:
+                say(f"checkpoint failed with code {code}; see {job.log}")
+            self.checkpoint_job = None
+        if self.checkpoint_every <= 0 or now < self.checkpoint_due:
+            return
+        self.checkpoint_due = now + self.checkpoint_every
+        argv = [venv_bin("gongkai"), "audit", "checkpoint", "--publish"]
+        self.checkpoint_job = Child("checkpoint", argv, self.logs / "checkpoint.log",
+                                    {"GONGKAI_DATA_DIR": str(self.data_dir)})  # fmt: skip
+        self.checkpoint_job.start()
+
     async def stop(self) -> None:
+        if self.checkpoint_job is not None:
+            await self.checkpoint_job.stop(grace=10)
         if self.edge is not None:  # first: no new request reaches a stopping service
             await self.edge.child.stop(grace=10)
         await asyncio.gather(*(child.stop(grace=15) for child in self.services.values()))

@@ -11,6 +11,7 @@ from gongkai_shared.calendar_store import CalendarCache
 from gongkai_shared.clock import Clock
 from gongkai_shared.reactions import run_reactions
 from gongkai_shared.runtime import Runtime
+from gongkai_shared.tlog import TileCache
 
 from .api import router
 from .appeals_api import router as appeals_router
@@ -19,6 +20,7 @@ from .files_api import router as files_router
 from .letters_api import router as letters_router
 from .oidc import pages as oidc_pages
 from .projection import CasesProjection
+from .proofs_api import router as proofs_router
 from .refusals_api import router as refusals_router
 from .reports_api import router as reports_router
 from .settings import ReviewSettings
@@ -50,6 +52,7 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
             staff_pages,
             oidc_pages,
             audit_router,
+            proofs_router,
         ],
         projections=lambda rt: [CasesProjection()],
         clock=clock,
@@ -58,4 +61,5 @@ def create_app(settings: ReviewSettings | None = None, clock: Clock | None = Non
     )
     app.state.settings = settings
     app.state.calendars = calendar
+    app.state.proof_tiles = TileCache()  # the log's tile hashes, for auditors' proofs (proofs_api)
     return app
