@@ -14,7 +14,15 @@ from gongkai_shared.clock import FakeClock
 from gongkai_shared.rebuild import rebuild_and_compare
 from gongkai_shared.staff import StaffProjection
 from tests.e2e.test_review_workflow import THIRD_PARTY, sign_and_answer
-from tests.flow import DISCLOSE, apply, command, publish_on_request, register_document, wait_for_count
+from tests.flow import (
+    DISCLOSE,
+    apply,
+    command,
+    publish_on_request,
+    publish_proactive,
+    register_document,
+    wait_for_count,
+)
 from tests.harness import System, migrations_of
 from tests.servers import NatsServer
 
@@ -31,12 +39,14 @@ async def system(nats_server: NatsServer, database_url: str):
 
 
 async def workflow(system: System) -> None:
-    """Cases along different paths: answered and published (Art. 44), refused, consulted, partly
+    """A proactive document published (with notify running: its Art. 26 deadline); cases along
+    different paths: answered and published (Art. 44), refused, consulted, partly
     withheld, withdrawn, left half-way, each naming the documents it discloses or withholds;
     personal data read by staff."""
     plan = await register_document(system, "2025年义务教育学校划片方案")
     panel = await register_document(system, "2026年市重点工程招标评标委员会名单")
     zoning = await register_document(system, "2025年招生划片范围及学生名单")
+    await publish_proactive(system, "2026年部门预算", category="budget", formed_on="2026-03-02")
     disclosed = await apply(system)
     await command(system, disclosed["case_id"], "register", {}, "registrar")
     await command(system, disclosed["case_id"], "assign", {"departments": ["教育科"]}, "registrar")
@@ -84,7 +94,8 @@ async def workflow(system: System) -> None:
         f"/api/v1/cases/{received_only['case_id']}", headers=System.token("auditor")
     )
     assert r.status_code == 200, r.text  # a read of personal data: in the log, then in the table
-    await wait_for_count(system, "published", 1)  # the partly withheld document is not published
+    # the proactive one and the Art. 44 one; the partly withheld document is not published
+    await wait_for_count(system, "published", 2)
     await wait_for_count(system, "application-withdrawn", 1)
     await system.settle()
 
