@@ -108,3 +108,70 @@ async def wait_for_count(system: System, name: str, count: int, timeout: float =
             return found
         assert asyncio.get_running_loop().time() < deadline, f"{len(found)}/{count} {name}"
         await asyncio.sleep(0.05)
+
+
+def document_metadata(title: str, **changes: Any) -> dict[str, Any]:
+    """A document's metadata as a department registers it (DOMAIN §1): 依申请公开 unless told."""
+    m = {
+        "title": title,
+        "doc_number": None,
+        "issuing_body": "某市教育局",
+        "formed_on": "2026-02-20",
+        "attribute": "on_request",
+        "category": "social_policy",
+        "summary": f"{title}的内容概述",
+        "body": f"{title}全文……",
+        "keywords": [],
+    }
+    return {**m, **changes}
+
+
+async def publishing_command(
+    system: System, path: str, body: dict[str, Any], role: str, who: str | None = None, expect: int = 201
+) -> dict[str, Any]:
+    r = await system.clients["publishing"].post(path, json=body, headers=System.token(role, who or role))
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+async def register_document(system: System, title: str, **metadata: Any) -> str:
+    """A department (handler 丙) registers a document through publishing's HTTP API; every
+    running service has applied it when this returns (review names it in decisions). Its id."""
+    body = {"department": "教育局", "metadata": document_metadata(title, **metadata)}
+    r = await publishing_command(system, "/api/v1/information/documents", body, "handler", "丙")
+    await system.settle()
+    return r["aggregate_id"]
+
+
+async def sign_document(system: System, document_id: str, version: int = 1, expect: int = 201) -> dict:
+    """保密审查 (reviewer) and 签发 by an approver (乙) other than the submitter (Art. 17)."""
+    base = f"/api/v1/information/documents/{document_id}"
+    review = {"document_version": version, "passed": True, "notes": "无涉密内容"}
+    await publishing_command(system, f"{base}/review", review, "reviewer")
+    return await publishing_command(
+        system, f"{base}/sign", {"document_version": version}, "approver", "乙", expect=expect
+    )
+
+
+async def publish_proactive(system: System, title: str, **metadata: Any) -> str:
+    """A 主动公开 document registered, reviewed and signed: publishing then publishes it. Its id."""
+    document_id = await register_document(system, title, attribute="proactive", **metadata)
+    await sign_document(system, document_id)
+    return document_id
+
+
+async def publish_on_request(
+    system: System,
+    case_id: str,
+    document_ids: list[str],
+    grounds: str = "several_applicants",
+    expect: int = 201,
+) -> dict[str, Any]:
+    """Art. 44: after the answer, the office (approver 乙) decides to publish documents it disclosed."""
+    body = {
+        "case_id": case_id,
+        "document_ids": document_ids,
+        "grounds": grounds,
+        "explanation": "多名申请人申请公开同一信息",
+    }
+    return await publishing_command(system, "/api/v1/publications", body, "approver", "乙", expect=expect)

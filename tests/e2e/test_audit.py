@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 
 from gongkai_cli.verification import Record, write_export
-from tests.flow import DISCLOSE, apply, decide, wait_for_event
+from tests.flow import (
+    DISCLOSE,
+    answer,
+    apply,
+    decide,
+    publish_on_request,
+    register_document,
+    wait_for_event,
+)
 from tests.harness import SECRET, System
 from tests.servers import NatsServer
 
@@ -31,16 +39,18 @@ def gongkai(nats_server: NatsServer, *args: str, url: str = "") -> subprocess.Co
 
 @pytest.fixture
 async def log_with_cases(nats_server: NatsServer, database_url: str):
-    """A log with three cases: one disclosed and published, one refused, one open."""
+    """A log with three cases: one disclosed, answered and published (Art. 44), one refused, one
+    open."""
     system = await System(nats_server, database_url, notify={"tick_seconds": 0.1}).start()
+    plan = await register_document(system, "2025年义务教育学校划片方案")
+    ledger = await register_document(system, "本局涉密档案管理台账")
     disclosed, refused, _open = await apply(system), await apply(system), await apply(system)
-    await decide(system, disclosed["case_id"], DISCLOSE, disclosed["sequence"])
-    await decide(
-        system,
-        refused["case_id"],
-        {"outcome": "withhold", "reasons": ["state_secret"], "reason_text": "该文件已定密为秘密级"},
-        refused["sequence"],
-    )
+    await answer(system, disclosed["case_id"], {**DISCLOSE, "documents": [plan]})
+    secret = {"document_id": ledger, "reason": "state_secret", "explanation": "已定密为秘密级"}
+    withhold = {"outcome": "withhold", "reasons": ["state_secret"], "reason_text": "该文件已定密为秘密级",
+                "withheld_documents": [secret]}  # fmt: skip
+    await decide(system, refused["case_id"], withhold)
+    await publish_on_request(system, disclosed["case_id"], [plan])
     await wait_for_event(system, "foi.publishing.*.published", "published")
     for case in (disclosed, refused, _open):
         await wait_for_event(system, f"foi.notify.{case['case_id']}.>", "deadline-set")

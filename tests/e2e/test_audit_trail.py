@@ -1,8 +1,9 @@
 """Auditors (issue 11): a case's whole trail and the case as it stood, from the log alone.
 
 One case is worked through the HTTP API: received and registered on Monday 2 March 2026,
-reviewed, decided (disclose), signed and answered on Wednesday 4 March; publishing puts the
-information in the catalogue; notify sets the answer deadline (Art. 33: 20 working days) and
+reviewed, decided (disclose, naming a registered document), signed and answered on Wednesday 4
+March; the office then decides to publish the document (Art. 44) and publishing puts it in the
+catalogue; notify sets the answer deadline (Art. 33: 20 working days) and
 delivers the receipt and the answer letter to a webhook, the first attempt failing."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 
 from gongkai_shared.auth import Role
 from gongkai_shared.clock import FakeClock
-from tests.flow import DISCLOSE, apply, command, wait_for_event
+from tests.flow import DISCLOSE, apply, command, publish_on_request, register_document, wait_for_event
 from tests.harness import SECRET, System, staff_id
 from tests.servers import NatsServer
 from tests.webhook import Webhook
@@ -47,14 +48,16 @@ async def answered(nats_server: NatsServer, database_url: str):
         },
     )
     await system.start()
+    document = await register_document(system, "2025年义务教育学校划片方案")
     case = (await apply(system))["case_id"]
     await command(system, case, "register", {}, "registrar")
     await wait_for_event(system, f"foi.notify.{case}.>", "deadline-set")  # Monday's answer deadline
     clock.set(WEDNESDAY)
     await command(system, case, "confidentiality-review", {"passed": True, "notes": "无涉密内容"}, "reviewer")
-    await command(system, case, "draft", DISCLOSE, "reviewer", "甲")
+    await command(system, case, "draft", {**DISCLOSE, "documents": [document]}, "reviewer", "甲")
     await command(system, case, "sign-off", {}, "approver", "乙")
     await command(system, case, "answer", {}, "registrar")
+    await publish_on_request(system, case, [document])
     await wait_for_event(system, "foi.publishing.*.published", "published")
     store = system.runtime("review").store
     # the receipt's first attempt failed (to be retried); the answer letter was delivered
@@ -92,9 +95,15 @@ async def test_trail_lists_what_followed_from_the_case_in_log_order_each_verifie
     assert names[0] == "request-received"
     for name in ("deadline-set", "notice-delivery-attempted", "review-approved", "answer-sent"):
         assert name in names, name
-    published = next(e for e in events if e["event"] == "published")
-    assert not published["own"] and published["aggregate_id"] != case
-    assert published["seq"] > next(e["seq"] for e in events if e["event"] == "review-approved")
+    # Art. 44: the office's decision to publish is on the case (written by publishing), after the answer
+    decided = next(e for e in events if e["event"] == "publication-decided")
+    assert (
+        decided["own"]
+        and decided["aggregate_id"] == case
+        and decided["subject"].startswith("foi.publishing.")
+    )
+    assert decided["seq"] > next(e["seq"] for e in events if e["event"] == "answer-sent")
+    assert (decided["actor"], decided["role"]) == (staff_id("乙"), "approver")
     numbers = [e for e in events if e["event"] == "letter-number-assigned"]
     assert numbers and all(not e["own"] and e["aggregate_id"].startswith("letter-numbers-") for e in numbers)
     approved_seq = next(e["seq"] for e in events if e["event"] == "review-approved")
@@ -177,7 +186,8 @@ async def test_cli_history_and_replay(answered, nats_server: NatsServer, tmp_pat
     assert history.returncode == 0, history.stderr
     rows = history.stdout.splitlines()
     assert all("signature:ok" in r and "hash-link:ok" in r for r in rows)
-    assert any(".published " in r and r.endswith("+") for r in rows)
+    assert any(".publication-decided " in r and not r.endswith("+") for r in rows)
+    assert any(".letter-number-assigned " in r and r.endswith("+") for r in rows)
     assert any("notice-delivery-attempted" in r for r in rows)
     seqs = [int(r.split()[0]) for r in rows]
     assert seqs == sorted(seqs)

@@ -26,7 +26,7 @@ from gongkai_shared.events import (
 from gongkai_shared.information import DocumentRef, WithheldDocument, entry_id
 from gongkai_shared.rebuild import rebuild_and_compare
 from gongkai_shared.staff import StaffProjection
-from tests.flow import wait_for_count
+from tests.flow import wait_for_count, wait_for_event
 from tests.harness import System, migrations_of
 from tests.servers import NatsServer
 
@@ -289,3 +289,23 @@ async def test_a_refused_document_is_not_published_until_the_entry_is_lifted(sys
     await post(system, f"{base}/sign", {"document_version": 1}, "approver", "乙")
     [published] = await wait_for_count(system, "published", 1)
     assert published.envelope.data["document_id"] == doc
+
+
+async def test_a_document_notify_has_set_a_deadline_on_is_reviewed_signed_and_published(
+    nats_server: NatsServer, database_url: str
+) -> None:
+    """Art. 26 with all four services: notify writes the publication deadline (``deadline-set``)
+    on the document's own aggregate right after its registration; publishing's next commands on
+    the document (保密审查, 签发) expect the aggregate's real last event, not only its own, and the
+    document is published, meeting the deadline."""
+    clock = FakeClock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    s = await System(nats_server, database_url, clock=clock).start("intake", "review", "publishing", "notify")
+    try:
+        doc = await register(s, metadata("2026年部门预算", category="budget", formed_on="2026-03-02"))
+        [deadline] = await wait_for_event(s, f"foi.notify.{doc}.>", "deadline-set")
+        assert deadline.envelope.data["due_on"] == "2026-03-30"
+        await review_and_sign(s, doc)
+        [published] = await wait_for_count(s, "published", 1)
+        assert published.envelope.data["document_id"] == doc
+    finally:
+        await s.stop()

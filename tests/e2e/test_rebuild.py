@@ -14,9 +14,19 @@ from gongkai_shared.clock import FakeClock
 from gongkai_shared.rebuild import rebuild_and_compare
 from gongkai_shared.staff import StaffProjection
 from tests.e2e.test_review_workflow import THIRD_PARTY, sign_and_answer
-from tests.flow import DISCLOSE, apply, command, wait_for_count
+from tests.flow import (
+    DISCLOSE,
+    apply,
+    command,
+    publish_on_request,
+    publish_proactive,
+    register_document,
+    wait_for_count,
+)
 from tests.harness import System, migrations_of
 from tests.servers import NatsServer
+
+PART = {"part": "某小学学生家庭住址名单", "reason": "third_party_rights", "explanation": "学生个人信息"}
 
 
 @pytest.fixture
@@ -29,22 +39,31 @@ async def system(nats_server: NatsServer, database_url: str):
 
 
 async def workflow(system: System) -> None:
-    """Cases along different paths: answered and published, refused, consulted, partly
-    withheld, withdrawn, left half-way; personal data read by staff."""
+    """A proactive document published (with notify running: its Art. 26 deadline); cases along
+    different paths: answered and published (Art. 44), refused, consulted, partly
+    withheld, withdrawn, left half-way, each naming the documents it discloses or withholds;
+    personal data read by staff."""
+    plan = await register_document(system, "2025年义务教育学校划片方案")
+    panel = await register_document(system, "2026年市重点工程招标评标委员会名单")
+    zoning = await register_document(system, "2025年招生划片范围及学生名单")
+    await publish_proactive(system, "2026年部门预算", category="budget", formed_on="2026-03-02")
     disclosed = await apply(system)
     await command(system, disclosed["case_id"], "register", {}, "registrar")
     await command(system, disclosed["case_id"], "assign", {"departments": ["教育科"]}, "registrar")
-    feedback = {"department": "教育科", "holds_information": True, "summary": "有"}
+    feedback = {"department": "教育科", "holds_information": True, "summary": "有", "documents": [plan]}
     await command(system, disclosed["case_id"], "feedback", feedback, "reviewer")
-    await sign_and_answer(system, disclosed["case_id"], DISCLOSE)
+    await sign_and_answer(system, disclosed["case_id"], {**DISCLOSE, "documents": [plan]})
+    await publish_on_request(system, disclosed["case_id"], [plan])
 
     withheld = await apply(system, description="2026年市重点工程招标评标委员会名单")
     await command(system, withheld["case_id"], "register", {}, "registrar")
+    refusal = {"document_id": panel, "reason": "security_stability", "explanation": "公开后危及评标公正"}
     await sign_and_answer(
         system,
         withheld["case_id"],
-        {"outcome": "withhold", "reasons": ["security_stability"], "reason_text": "公开后危及评标公正"},
-    )
+        {"outcome": "withhold", "reasons": ["security_stability"], "reason_text": "公开后危及评标公正",
+         "withheld_documents": [refusal]},
+    )  # fmt: skip
 
     consulted = await apply(system, description="某科技有限公司投标文件")
     await command(system, consulted["case_id"], "register", {"profile": "national-2019"}, "registrar")
@@ -58,13 +77,9 @@ async def workflow(system: System) -> None:
         {
             "outcome": "partial",
             "disclosed_content": "2025年招生划片范围",
-            "withheld_parts": [
-                {
-                    "part": "某小学学生家庭住址名单",
-                    "reason": "third_party_rights",
-                    "explanation": "学生个人信息",
-                }
-            ],
+            "withheld_parts": [PART],
+            "documents": [zoning],
+            "withheld_documents": [{"document_id": zoning, **PART}],
         },
     )
     withdrawn = await apply(system, description="本局2024年财政预算")
@@ -79,6 +94,7 @@ async def workflow(system: System) -> None:
         f"/api/v1/cases/{received_only['case_id']}", headers=System.token("auditor")
     )
     assert r.status_code == 200, r.text  # a read of personal data: in the log, then in the table
+    # the proactive one and the Art. 44 one; the partly withheld document is not published
     await wait_for_count(system, "published", 2)
     await wait_for_count(system, "application-withdrawn", 1)
     await system.settle()

@@ -10,7 +10,19 @@ import pytest
 
 from gongkai_review import queries
 from gongkai_shared.clock import FakeClock
-from tests.flow import DISCLOSE, apply, command, events_named, wait_for_count, wait_for_event
+from tests.flow import (
+    DISCLOSE,
+    apply,
+    command,
+    document_metadata,
+    events_named,
+    publish_on_request,
+    publishing_command,
+    register_document,
+    sign_document,
+    wait_for_count,
+    wait_for_event,
+)
 from tests.harness import System
 from tests.servers import NatsServer
 
@@ -89,7 +101,7 @@ async def test_clarification_then_answer_the_applicant_sees_each_notice(
         and "于二〇二六年三月九日提交了补正后的申请" in letter
     )
     assert "“2025年本市小学招生计划”" in letter
-    assert [e.name for e in await events_named(system, "published")] == ["published"]
+    assert await events_named(system, "published") == []  # Art. 44: only when the office decides
 
 
 async def test_a_december_application_corrected_in_january_is_new_in_december(
@@ -173,47 +185,72 @@ async def test_extension_by_the_office_head_within_the_profile_limit(system: Sys
     assert "延长20个工作日" in extended["detail"]["letter"]["body"]
 
 
-async def test_partial_disclosure_publishes_only_the_disclosed_part_and_registers_the_rest(
+async def test_a_partially_disclosed_document_is_never_published_nor_disclosed_whole_later(
     system: System,
 ) -> None:
+    """Art. 37, Art. 44, seed Art. 25: a partial disclosure registers the withheld part of the
+    document; publishing refuses an Art. 44 decision to publish that document (it would release
+    the part), naming the refusal, and a later case cannot disclose it whole, however worded."""
+    plan = await register_document(system, "2025年招生划片方案")
     first = await apply(system)
     withheld = "某小学学生家庭住址名单"
+    part = {"part": withheld, "reason": "third_party_rights", "explanation": "学生个人信息"}
     partial = {
         "outcome": "partial",
         "disclosed_content": "2025年招生划片范围",
-        "withheld_parts": [{"part": withheld, "reason": "third_party_rights", "explanation": "学生个人信息"}],
+        "withheld_parts": [part],
+        "documents": [plan],
+        "withheld_documents": [{"document_id": plan, **part}],
     }
     await command(system, first["case_id"], "register", {}, "registrar")
     await sign_and_answer(system, first["case_id"], partial)
-    [published] = await wait_for_event(system, "foi.publishing.*.published", "published")
-    assert (
-        withheld not in published.data.decode() and "2025年招生划片范围" in published.envelope.data["content"]
-    )
-
-    # a later case tries to disclose the withheld part: publishing refuses it in any form
-    second = await apply(system, description="学生家庭住址名单")
-    leak = {"outcome": "disclose", "disclosed_content": f"附件：{withheld}（全文）"}
-    await command(system, second["case_id"], "register", {}, "registrar")
-    await sign_and_answer(system, second["case_id"], leak)
-    [refused] = await wait_for_event(system, "foi.publishing.*.publication-refused", "publication-refused")
-    assert refused.envelope.data["refused_case_id"] == first["case_id"]
     await system.settle()
+    refused = await publish_on_request(system, first["case_id"], [plan], expect=409)
+    assert withheld in refused["message"] and first["case_id"] in refused["message"]
+
+    # a later case tries to disclose the whole document: refused at the draft, in any wording
+    second = await apply(system, description="学生家庭住址名单")
+    await command(system, second["case_id"], "register", {}, "registrar")
+    await command(
+        system, second["case_id"], "confidentiality-review", {"passed": True, "notes": "-"}, "reviewer"
+    )
+    leak = {**DISCLOSE, "disclosed_content": f"附件：{withheld}（全文）", "documents": [plan]}
+    rejected = await command(system, second["case_id"], "draft", leak, "reviewer", "甲", expect=409)
+    assert withheld in rejected["message"] and "不予公开" in rejected["message"]
+    await system.settle()
+    assert await events_named(system, "published") == []
     catalog = (await system.clients["publishing"].get("/api/v1/catalog")).json()
-    assert catalog["total"] == 1
+    assert catalog["total"] == 0
 
 
 async def test_withheld_information_is_never_published_later(system: System) -> None:
+    """Seed Art. 25, Art. 14: a document refused in one case is not disclosed by a later case
+    (the draft is refused, naming the refusal) nor published proactively (签发 is refused)."""
+    ledger = await register_document(system, "2026年市重点工程招标评标委员会名单")
     refused = await apply(system, description="2026年市重点工程招标评标委员会名单")
     await command(system, refused["case_id"], "register", {}, "registrar")
+    secret = {"document_id": ledger, "reason": "security_stability", "explanation": REASON}
     await sign_and_answer(
         system,
         refused["case_id"],
-        {"outcome": "withhold", "reasons": ["security_stability"], "reason_text": REASON},
-    )
-    again = await apply(system, description="2026年市重点工程招标评标委员会名单")
+        {"outcome": "withhold", "reasons": ["security_stability"], "reason_text": REASON,
+         "withheld_documents": [secret]},
+    )  # fmt: skip
+    again = await apply(system, description="评标专家都有谁")
     await command(system, again["case_id"], "register", {}, "registrar")
-    await sign_and_answer(system, again["case_id"], DISCLOSE)
-    await wait_for_count(system, "publication-refused", 1)
+    await command(
+        system, again["case_id"], "confidentiality-review", {"passed": True, "notes": "-"}, "reviewer"
+    )
+    disclose = {**DISCLOSE, "documents": [ledger]}
+    rejected = await command(system, again["case_id"], "draft", disclose, "reviewer", "甲", expect=409)
+    assert refused["case_id"] in rejected["message"]
+    await system.settle()
+    base = f"/api/v1/information/documents/{ledger}/amendment"
+    amended = {"metadata": document_metadata("2026年市重点工程招标评标委员会名单", attribute="proactive"),
+               "reason": "拟主动公开", "changed_on": "2026-03-02"}  # fmt: skip
+    await publishing_command(system, base, amended, "handler", "丙")
+    signed = await sign_document(system, ledger, version=2, expect=409)
+    assert refused["case_id"] in signed["message"]
     assert await events_named(system, "published") == []
 
 
@@ -268,11 +305,17 @@ async def test_an_art36_7_referral_never_enters_the_refusal_register(system: Sys
     letter = sent.envelope.data["letter"]["body"]
     assert "依照有关法律、行政法规的规定办理" in letter and "应当先申请行政复议" not in letter
 
+    assert await publishing_db.fetchval("SELECT count(*) FROM refusal_entries") == 0
+
+    record = await register_document(system, asked)
     later = await apply(system, description=asked)
     await command(system, later["case_id"], "register", {}, "registrar")
     await sign_and_answer(
-        system, later["case_id"], {"outcome": "disclose", "disclosed_content": f"{asked}摘要"}
+        system,
+        later["case_id"],
+        {"outcome": "disclose", "disclosed_content": f"{asked}摘要", "documents": [record]},
     )
+    await publish_on_request(system, later["case_id"], [record])  # Art. 44, after the answer
     await wait_for_count(system, "published", 1)
     assert await events_named(system, "publication-refused") == []
 

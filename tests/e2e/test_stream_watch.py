@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from nats.js.api import StreamConfig
 
+from gongkai_publishing.subscribers import ON_SIGNED
 from gongkai_shared.access import DURABLES
 from gongkai_shared.eventstore import stream_config
 from gongkai_shared.runtime import Runtime, StartupRefused
-from tests.flow import DISCLOSE, apply, decide, wait_for_event
+from tests.flow import publish_proactive, wait_for_event
 from tests.harness import System
 from tests.servers import NatsServer
 
@@ -82,12 +83,13 @@ async def test_a_deleted_consumer_fails_readiness_and_is_recreated(
 ) -> None:
     """Rule: someone deletes publishing's durable consumer: within 10 s the service reports it
     (in readiness's detail, as health: the pod still serves its reads and stays in the Service)
-    and recreates it, and approvals are published again."""
+    and recreates it, and signed documents are published again."""
     system = await System(nats_server, database_url).start()
     admin = await nats_server.admin()
     try:
         await until_ready(system, "publishing", True, 10)
-        [durable] = DURABLES["publishing"]
+        durable = ON_SIGNED
+        assert durable in DURABLES["publishing"]
         await admin.js.delete_consumer("FOI", durable)
         body, failing = await until_failing(system, "publishing", True, 10)
         assert failing[0]["check"] == f"consumer:{durable}" and "gone" in failing[0]["detail"]
@@ -95,8 +97,7 @@ async def test_a_deleted_consumer_fails_readiness_and_is_recreated(
         await until_failing(system, "publishing", False, 10)
         assert (await admin.js.consumer_info("FOI", durable)).config.durable_name == durable
 
-        case = await apply(system)
-        await decide(system, case["case_id"], DISCLOSE)
+        await publish_proactive(system, "2026年部门预算")
         assert await wait_for_event(system, "foi.publishing.>", "published")
     finally:
         await admin.nc.close()

@@ -13,13 +13,14 @@ from contextlib import asynccontextmanager
 import asyncpg
 import pytest
 
-from gongkai_publishing.subscribers import DURABLE
+from gongkai_publishing.subscribers import ON_SIGNED
 from gongkai_shared.auth import Role
 from gongkai_shared.envelope import Actor
-from gongkai_shared.events import DecisionRecorded, EventBody, ReviewApproved, make_event
+from gongkai_shared.events import DecisionRecorded, EventBody, make_event
+from gongkai_shared.information import DocumentRef, WithheldDocument
 from gongkai_shared.outcomes import Outcome
 from gongkai_shared.reactions import REACTION_FAILURES
-from tests.flow import APPLICATION, events_named, wait_for_count
+from tests.flow import APPLICATION, events_named, publishing_command, register_document, wait_for_count
 from tests.harness import System
 from tests.servers import NatsServer
 
@@ -200,23 +201,19 @@ async def write_review(nats_server: NatsServer, body: EventBody) -> int:
         await store.nc.close()
 
 
-def withheld() -> DecisionRecorded:
+def withheld(document_id: str) -> DecisionRecorded:
+    """A signed refusal of the whole document (the refusal register holds it, seed Art. 25)."""
+    ref = DocumentRef(document_id=document_id, title=SECRET_TEXT, issuing_body="某市发展改革委")
+    secret = WithheldDocument(document=ref, reason="state_secret", explanation="已定密为秘密级")
     return DecisionRecorded(
         case_id="x", outcome=Outcome.withhold, reasons=["state_secret"], legal_basis="《条例》第十四条",
-        description=SECRET_TEXT,
-    )  # fmt: skip
-
-
-def approved(title: str) -> ReviewApproved:
-    return ReviewApproved(
-        case_id="x", outcome=Outcome.disclose, legal_basis="《条例》第三十六条第（二）项",
-        title=title, disclosed_content="全文见附件",
+        withheld_documents=[secret],
     )  # fmt: skip
 
 
 def reaction_detail(system: System) -> tuple[bool, str]:
     [(ok, detail)] = [
-        (ok, d) for n, ok, d in system.runtime("publishing").health() if n == f"reaction:{DURABLE}"
+        (ok, d) for n, ok, d in system.runtime("publishing").health() if n == f"reaction:{ON_SIGNED}"
     ]
     return ok, detail
 
@@ -227,16 +224,33 @@ async def until(predicate, what: str, within: float = 15.0) -> None:  # noqa: AN
             await asyncio.sleep(0.05)
 
 
+async def reviewed_document(system: System, title: str) -> str:
+    """A 主动公开 document registered and through 保密审查, the approver's account known: its id."""
+    document_id = await register_document(system, title, attribute="proactive")
+    base = f"/api/v1/information/documents/{document_id}"
+    review = {"document_version": 1, "passed": True, "notes": "无涉密内容"}
+    await publishing_command(system, f"{base}/review", review, "reviewer")
+    await system.clients["publishing"].get(base, headers=System.token("approver", "乙"))
+    await system.settle()
+    return document_id
+
+
+async def sign(system: System, document_id: str) -> None:
+    base = f"/api/v1/information/documents/{document_id}"
+    await publishing_command(system, f"{base}/sign", {"document_version": 1}, "approver", "乙")
+
+
 async def test_a_lagging_refusal_register_delays_publication_instead_of_allowing_it(
     publishing: System, nats_server: NatsServer, database_url: str
 ) -> None:
     """Rule: publishing never acts on a partial refusal register: while the register has not
-    applied the events before an approval, the reaction retries later; once it catches up, the
-    refused information is refused, never published."""
-    await publishing.settle()
+    applied the events before a signature (签发), the reaction retries later; once it catches up,
+    the refused document is refused, never published."""
+    document_id = await reviewed_document(publishing, f"关于{SECRET_TEXT}的公开")
     async with row_locked(database_url, "publishing", "publishing.catalog"):
-        refused_seq = await write_review(nats_server, withheld())
-        approval_seq = await write_review(nats_server, approved(f"关于{SECRET_TEXT}的公开"))
+        refused_seq = await write_review(nats_server, withheld(document_id))
+        await sign(publishing, document_id)  # the command saw no entry yet: the reaction decides
+        signed_seq = await publishing.runtime("publishing").store.last_seq()
         # retried at least twice while behind, each time naming the register it waits for
         await until(lambda: "attempts': 2" in reaction_detail(publishing)[1], "the reaction to retry")
         assert "publishing.catalog" in reaction_detail(publishing)[1]
@@ -244,7 +258,7 @@ async def test_a_lagging_refusal_register_delays_publication_instead_of_allowing
         assert await events_named(publishing, "publication-refused") == []
         assert await stored_position(database_url) < refused_seq
     [refused] = await wait_for_count(publishing, "publication-refused", 1)
-    assert refused.seq > approval_seq and await events_named(publishing, "published") == []
+    assert refused.seq > signed_seq and await events_named(publishing, "published") == []
     await until(lambda: reaction_detail(publishing) == (True, ""), "the reaction to be healthy again")
 
 
@@ -261,30 +275,30 @@ async def test_a_failing_reaction_is_retried_and_never_skipped(
     publishing: System, nats_server: NatsServer, database_url: str
 ) -> None:
     """Rule: a reaction that fails is retried with bounded backoff, counted, and shown as stuck
-    after five attempts; it is never skipped: once the fault is gone the approval is published,
-    exactly once, and so is the one behind it."""
+    after five attempts; it is never skipped: once the fault is gone the signed document is
+    published, exactly once, and so is the one signed behind it."""
+    budget = await reviewed_document(publishing, "本局2025年部门预算")
+    accounts = await reviewed_document(publishing, "本局2025年部门决算")
     su = await asyncpg.connect(database_url)
-    try:
-        await su.execute("""
-            CREATE FUNCTION publishing.no_numbers() RETURNS trigger AS $$
-            BEGIN RAISE EXCEPTION 'index counter unavailable (a fault the test made)'; END
-            $$ LANGUAGE plpgsql;
-            CREATE TRIGGER no_numbers BEFORE INSERT OR UPDATE ON publishing.index_counters
-                FOR EACH ROW EXECUTE FUNCTION publishing.no_numbers();
-        """)  # fmt: skip
-        before = REACTION_FAILURES.labels(DURABLE, "error")._value.get()
-        await write_review(nats_server, approved("本局2025年部门预算"))
+    owner = await su.fetchval(
+        "SELECT tableowner FROM pg_tables WHERE schemaname='publishing' AND tablename='index_counters'"
+    )
+    try:  # the reaction reads the year's counter before it takes a number: make that fail
+        await su.execute(f'REVOKE SELECT ON publishing.index_counters FROM "{owner}"')
+        before = REACTION_FAILURES.labels(ON_SIGNED, "error")._value.get()
+        await sign(publishing, budget)
         await until(lambda: not reaction_detail(publishing)[0], "the reaction to be stuck", within=20)
-        assert "index counter unavailable" in reaction_detail(publishing)[1]
-        assert REACTION_FAILURES.labels(DURABLE, "error")._value.get() - before >= 5
+        assert "index_counters" in reaction_detail(publishing)[1]
+        assert REACTION_FAILURES.labels(ON_SIGNED, "error")._value.get() - before >= 5
         status = (await publishing.clients["publishing"].get("/api/v1/status")).json()
-        assert any(h["check"] == f"reaction:{DURABLE}" and not h["ok"] for h in status["health"])
+        assert any(h["check"] == f"reaction:{ON_SIGNED}" and not h["ok"] for h in status["health"])
         assert (await publishing.clients["publishing"].get("/readyz")).json()["ready"] is True
-        await write_review(nats_server, approved("本局2025年部门决算"))
+        await sign(publishing, accounts)
         assert await events_named(publishing, "published") == []
-        await su.execute("DROP TRIGGER no_numbers ON publishing.index_counters")
+        await su.execute(f'GRANT SELECT ON publishing.index_counters TO "{owner}"')
     finally:
         await su.close()
     published = await wait_for_count(publishing, "published", 2, timeout=20)
-    assert sorted(p.envelope.data["title"] for p in published) == ["本局2025年部门决算", "本局2025年部门预算"]
+    titles = sorted(p.envelope.data["metadata"]["title"] for p in published)
+    assert titles == ["本局2025年部门决算", "本局2025年部门预算"]
     await until(lambda: reaction_detail(publishing) == (True, ""), "the reaction to be healthy again")

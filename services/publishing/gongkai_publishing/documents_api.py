@@ -81,6 +81,18 @@ def _rt(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
+async def _document(rt: Runtime, document_id: str) -> tuple[DocumentState | None, int]:
+    """The document and the sequence a command on it must expect: its aggregate's last event in
+    the log, whichever service wrote it (notify writes the Art. 26 deadline on the document),
+    never only publishing's own last event; the projection has applied it before the state is
+    read."""
+    last = await rt.store.last_event(document_id)
+    if last is not None:
+        await rt.wait_for(last.seq)
+    state, _ = await records.load_document(rt.pool, document_id)
+    return state, last.seq if last else 0
+
+
 def _invalid(e: Invalid) -> RequestValidationError:
     return RequestValidationError([{"loc": ("body", *e.field.split(".")), "msg": str(e), "type": "invalid"}])
 
@@ -198,7 +210,7 @@ async def register_document(
     policy, known = await _policy_and_known(rt, body)
 
     async def load() -> tuple[DocumentState | None, int]:
-        return await records.load_document(rt.pool, document_id)
+        return await _document(rt, document_id)
 
     def decide(state: DocumentState | None) -> EventBody:
         if state is not None:
@@ -239,7 +251,7 @@ async def _on_document(
     document_id = _doc_id(document_id)
 
     async def load() -> tuple[DocumentState | None, int]:
-        return await records.load_document(rt.pool, document_id)
+        return await _document(rt, document_id)
 
     def decide(state: DocumentState | None) -> EventBody:
         if state is None:
@@ -354,10 +366,12 @@ async def decide_publication(
         raise HTTPException(404, "案件不存在 (no such case)")
 
     async def load() -> tuple[tuple[Any, ...], int]:
+        last = await rt.store.last_event(case_id)
+        if last is not None:  # the case as the log has it, then the documents and the register
+            await rt.wait_for(last.seq)
         case = await records.case_disclosure(rt.pool, case_id)
         documents = await _caught_up(rt, body.document_ids)
         entries = await _standing(rt, body.document_ids)
-        last = await rt.store.last_event(case_id)
         return (case, documents, entries), last.seq if last else 0
 
     def decide(loaded: tuple[Any, ...]) -> EventBody:

@@ -113,12 +113,14 @@ async def _registered(conn: asyncpg.Connection, event: StoredEvent) -> None:
 
 async def _amended_document(conn: asyncpg.Connection, event: StoredEvent) -> None:
     d, m = event.envelope.data, event.envelope.data["metadata"]
-    await conn.execute(
+    known = await conn.fetchval(
         "UPDATE documents SET version=$2, kind=$3, attribute=$4, interprets=$5, last_seq=$6"
-        " WHERE document_id=$1",
+        " WHERE document_id=$1 RETURNING true",
         d["document_id"], d["document_version"], m.get("kind", "document"), m["attribute"],
         m.get("interprets"), event.seq,
     )  # fmt: skip
+    if not known:  # a version of a document never registered: nothing to attach it to (as for
+        return  # a review or signature of one); the projection must not stop on it
     await _version(conn, event, d["document_version"], m, d["reason"], _day(d["changed_on"]))
 
 
