@@ -139,12 +139,14 @@ async def read_trail(
 ) -> list[TrailEntry]:
     """The case's trail in log order: its own events (read from ``first_seq``, or from its first
     event looked up by subject) and the events at the ``linked`` sequences that name it (an
-    indexed sequence whose event does not name the case is left out). Empty: no such case."""
+    indexed sequence whose event neither names the case nor was caused by one of its events is left
+    out: an Art. 44 decision's publications name no case). Empty: no such case."""
     own = await store.history(case_id, since=first_seq)
+    own_ids = {e.id for e in own}
     others = []
     for seq in sorted(set(linked)):
         e = await store.get(seq)
-        if case_id in cases_named(e.envelope):
+        if case_id in cases_named(e.envelope) or e.envelope.causationid in own_ids:
             others.append(e)
     if not own and not others:
         return []

@@ -82,7 +82,7 @@ async def _get(system: System, path: str, headers: dict[str, str] = AUDITOR, exp
 
 async def test_trail_lists_what_followed_from_the_case_in_log_order_each_verified(answered) -> None:
     """The auditor's trail: the case's events and the events of other aggregates that name it
-    (the publication, the letter numbers), with the notices' delivery attempts and the deadline
+    (the publication caused by the Art. 44 decision, the letter numbers), with the notices' delivery attempts and the deadline
     events, in log order; every writer's signature verifies and every hash link holds."""
     system, case = answered
     last = await system.runtime("review").store.last_seq()
@@ -104,6 +104,10 @@ async def test_trail_lists_what_followed_from_the_case_in_log_order_each_verifie
     )
     assert decided["seq"] > next(e["seq"] for e in events if e["event"] == "answer-sent")
     assert (decided["actor"], decided["role"]) == (staff_id("乙"), "approver")
+    # and what it caused: the publication, on the document's aggregate (a public event names no case)
+    published = next(e for e in events if e["event"] == "published")
+    assert not published["own"] and published["seq"] > decided["seq"]
+    assert published["causationid"] == decided["event_id"]
     numbers = [e for e in events if e["event"] == "letter-number-assigned"]
     assert numbers and all(not e["own"] and e["aggregate_id"].startswith("letter-numbers-") for e in numbers)
     approved_seq = next(e["seq"] for e in events if e["event"] == "review-approved")

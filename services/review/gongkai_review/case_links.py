@@ -27,6 +27,33 @@ async def write(conn: asyncpg.Connection, links: list[Link]) -> None:
         )
 
 
+# a case's event whose consequences on other aggregates name no case: followed by causation
+CAUSES = frozenset({"publication-decided"})
+CAUSED = frozenset({"published", "amended", "publication-refused"})
+
+
+async def follow(conn: asyncpg.Connection, event: StoredEvent) -> None:
+    """An Art. 44 decision's publications (or their refusal) join the case's trail: they carry no
+    case id, but their causation is the decision, an event of the case. Call in log order."""
+    env = event.envelope
+    if event.name in CAUSES:
+        await conn.execute(
+            "INSERT INTO case_causes(event_id, case_id) VALUES ($1,$2) ON CONFLICT DO NOTHING",
+            env.id,
+            env.subject,
+        )
+    elif event.name in CAUSED and env.causationid != env.id:
+        await conn.execute(
+            "INSERT INTO case_links(case_id, seq, aggregate_id, event)"
+            " SELECT case_id, $2, $3, $4 FROM case_causes WHERE event_id=$1 AND case_id <> $3"
+            " ON CONFLICT DO NOTHING",
+            env.causationid,
+            event.seq,
+            env.subject,
+            event.name,
+        )
+
+
 async def linked_seqs(pool: asyncpg.Pool, case_id: str, upto: int | None = None) -> list[int]:
     rows = await pool.fetch(
         "SELECT seq FROM case_links WHERE case_id=$1 AND ($2::bigint IS NULL OR seq <= $2) ORDER BY seq",

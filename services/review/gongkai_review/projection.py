@@ -34,6 +34,7 @@ class CasesProjection:
     async def apply(self, conn: asyncpg.Connection, event: StoredEvent) -> None:
         env = event.envelope
         await case_links.write(conn, case_links.links_of(event))  # for the auditor's trail
+        await case_links.follow(conn, event)
         if event.name in register.EVENTS:  # documents and the refusal register (issue 10)
             await register.apply(conn, event)
         if event.name == "request-received":
@@ -145,6 +146,9 @@ class CasesProjection:
             if e.name == "calendar-loaded":
                 await store_year(conn, e.body(), e.seq, e.id)
         await case_links.write(conn, [link for e in events for link in case_links.links_of(e)])
+        for e in events:
+            if e.name in case_links.CAUSES or e.name in case_links.CAUSED:
+                await case_links.follow(conn, e)
         events = [e for e in events if e.name != "calendar-loaded"]
         for e in events:  # documents and the refusal register: their own tables, in log order
             if e.name in register.EVENTS:
