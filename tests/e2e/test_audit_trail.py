@@ -81,9 +81,10 @@ async def _get(system: System, path: str, headers: dict[str, str] = AUDITOR, exp
 
 
 async def test_trail_lists_what_followed_from_the_case_in_log_order_each_verified(answered) -> None:
-    """The auditor's trail: the case's events and the events of other aggregates that name it
-    (the publication caused by the Art. 44 decision, the letter numbers), with the notices' delivery attempts and the deadline
-    events, in log order; every writer's signature verifies and every hash link holds."""
+    """The auditor's trail: the case's events and the events of other aggregates that name it or
+    that it caused (the publication caused by the Art. 44 decision, the letter numbers), with the
+    notices' delivery attempts and the deadline events, in log order; every writer's signature
+    verifies and every hash link holds."""
     system, case = answered
     last = await system.runtime("review").store.last_seq()
     trail = await _get(system, f"/api/v1/audit/cases/{case}/trail?min_seq={last}")
