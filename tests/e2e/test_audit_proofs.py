@@ -22,7 +22,7 @@ from gongkai_cli.verification import Record, write_export
 from gongkai_shared.checkpoint import Signer
 from gongkai_shared.merkle import merkle_root
 from tests.e2e.test_audit import gongkai, lines, write
-from tests.flow import DISCLOSE, apply, decide, wait_for_event
+from tests.flow import DISCLOSE, answer, apply, publish_on_request, register_document, wait_for_event
 from tests.harness import System
 from tests.servers import NatsServer
 from tests.unit.test_tlog_proofs import independent_consistency, independent_inclusion
@@ -47,8 +47,10 @@ def note_of(text: str) -> tuple[int, bytes]:
 @pytest.fixture
 async def system(nats_server: NatsServer, database_url: str):
     system = await System(nats_server, database_url, notify={"tick_seconds": 0.1}).start()
+    plan = await register_document(system, "2025年义务教育学校划片方案")
     case = await apply(system)
-    await decide(system, case["case_id"], DISCLOSE, case["sequence"])
+    await answer(system, case["case_id"], {**DISCLOSE, "documents": [plan]})
+    await publish_on_request(system, case["case_id"], [plan])  # Art. 44: the office decides
     await wait_for_event(system, "foi.publishing.*.published", "published")
     await apply(system)
     await system.settle()
