@@ -7,8 +7,8 @@ Two accounts (ARCHITECTURE.md §4):
   create, update, seal, purge or delete a stream, delete a message, or touch a consumer it does
   not own. ``admin`` (the operator: creating the stream, registering signing keys, backups) may
   do everything and is never given to a running service; ``auditor`` reads and writes nothing.
-  The files' object store (stream ``OBJ_FILES``, ``files.py``) is open to intake and review
-  only (``FILE_USERS``): put and get, never purge, so no service can delete a file. The
+  The files' object store (stream ``OBJ_FILES``, ``files.py``) is open to intake, review and
+  publishing only (``FILE_USERS``): put and get, never purge, so no service can delete a file. The
   published checkpoints (stream ``CHECKPOINTS``, ``tlog.py``) are read by review and the auditor
   and written by ``admin`` only (the checkpoint job).
 - ``AGENCIES`` holds other agencies. Each agency pulls from its own durable consumer in
@@ -52,8 +52,10 @@ DURABLES: dict[str, tuple[str, ...]] = {
 
 # Who uses the files' object store (bucket FILES, stream OBJ_FILES; files.py): intake stores
 # identity proofs and serves an answer's disclosed documents, review reads the proofs and stores
-# the documents. Nobody else: not the other services, not the auditor, not the agencies.
-FILE_USERS = ("intake", "review")
+# the documents, publishing stores a document's files (public, unencrypted) and serves those of
+# published items (never an encrypted file: a document may not name one, and it never decrypts).
+# Nobody else: not notify, not the auditor, not the agencies.
+FILE_USERS = ("intake", "review", "publishing")
 FILES_STREAM = "OBJ_FILES"
 FILES_SUBJECTS = ("$O.FILES.C.>", "$O.FILES.M.>")  # chunks and metadata
 

@@ -149,6 +149,16 @@ class FileStore:
             return False
         return info.size is not None and info.size > 0
 
+    async def stored_size(self, sha256: str) -> int | None:
+        """Bytes stored under ``sha256`` (the ciphertext's size for an encrypted file), or None
+        when nothing is stored under it."""
+        bucket = await self.bucket()
+        try:
+            info = await bucket.get_info(sha256)
+        except (ObjectNotFoundError, NotFoundError):
+            return None
+        return info.size if info.size else None
+
     async def read(self, ref: FileRef) -> bytes:
         """The document: decrypted when encrypted (FileMissing if the file or its key is gone)."""
         data = await self.stored(ref)

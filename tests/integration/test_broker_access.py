@@ -173,12 +173,13 @@ async def test_an_agency_reads_the_public_events_from_the_first_and_nothing_else
         await nc.close()
 
 
-@pytest.mark.parametrize("user", ["publishing", "notify", "auditor"])
-async def test_only_intake_and_review_reach_the_files_object_store(
+@pytest.mark.parametrize("user", ["notify", "auditor"])
+async def test_only_the_services_that_use_files_reach_the_files_object_store(
     nats_server: NatsServer, user: str
 ) -> None:
-    """Issue 9 (Art. 29): identity proofs are personal data; the object store is open to the two
-    services that use it and to nobody else (the operator aside)."""
+    """Issue 9 (Art. 29): identity proofs are personal data; the object store is open to the
+    services that use it (intake, review; publishing for a document's public files, issue 10)
+    and to nobody else (the operator aside)."""
     from gongkai_shared.files import OBJECT_STREAM
 
     nc = await nats_server.connect(user)
@@ -188,7 +189,7 @@ async def test_only_intake_and_review_reach_the_files_object_store(
         await nc.close()
 
 
-@pytest.mark.parametrize("user", ["intake", "review"])
+@pytest.mark.parametrize("user", ["intake", "review", "publishing"])
 async def test_no_service_can_purge_or_delete_the_files(nats_server: NatsServer, user: str) -> None:
     """Issue 9: the bucket never loses a file: an object store delete is a purge of its chunks,
     and the services may neither purge, delete a message, update nor delete the stream."""

@@ -58,7 +58,8 @@ PUBLIC: tuple[Route, ...] = (
     Route("/staff", "review"),  # the staff sign-in page
     Route("/api/v1/catalog", "publishing"),
     Route("/api/v1/events", "publishing"),  # the public events' AsyncAPI and JSON Schemas
-    Route("/api/v1/information", "publishing"),  # documents (staff)
+    Route("/api/v1/information/documents", "publishing"),  # documents (staff)
+    Route("/api/v1/information/files", "publishing", max_body=UPLOAD_MAX_BODY),  # their files
     Route("/api/v1/publications", "publishing"),  # Art. 44 decisions (staff)
     Route("/gongkai", "publishing"),  # the column 政府信息公开: pages and the Atom feed
     Route("/api/v1/deadlines", "notify"),

@@ -3,17 +3,21 @@
 Filters (主题分类, year of 发布日期, 发布机构, 有效性, section), Chinese full-text search (``q``:
 a two-character word is found in the title and in the text) and an opaque cursor (no OFFSET:
 the next page starts after the last item shown). One item by its 索引号 with its links and
-version history.
+version history. An item's files (``/{索引号}/files/{sha256}.{ext}``): only those of a version
+published under that number, from the object store, named after the document's title.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
+from gongkai_shared.files import MAGIC, FileMissing, FileRef, store_of
 from gongkai_shared.information import CATEGORIES, DocumentKind
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.text import line
@@ -89,6 +93,57 @@ async def list_catalog(
     rt = _rt(request)
     await rt.wait_for(min_seq)
     return await queries.list_items(rt.pool, query.filters, query.limit, query.after)
+
+
+FileName = Annotated[
+    str,
+    Path(pattern=r"^[0-9a-f]{64}\.(pdf|jpg|png)$", description="the file's SHA-256 (hex) and extension"),
+]
+NO_FILE = "该信息没有此附件 (no such file of this item)"
+UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
+def content_disposition(item: queries.ItemFile, ext: str) -> str:
+    """``attachment`` named after the document's title (RFC 6266: an ASCII fallback, the title
+    in ``filename*``); 附件N after it when the version has several files."""
+    title = UNSAFE_IN_NAME.sub("_", item.title).strip() or "附件"
+    name = f"{title}（附件{item.position}）" if item.count > 1 else title
+    fallback = f"{item.ref['sha256'][:16]}.{ext}"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(f'{name}.{ext}', safe='')}"
+
+
+# declared before the item's route: an index number holds "/" and that route takes any path
+@router.get(
+    "/{index_number:path}/files/{filename}",
+    summary="下载公开信息的附件",
+    response_class=Response,
+    responses={
+        **error_responses(404, 422),
+        200: {"content": {t: {} for t in queries.FILE_EXTENSIONS}},
+    },
+)
+async def get_item_file(
+    index_number: Annotated[str, line(200, min_length=1)], filename: FileName, request: Request
+) -> Response:
+    """A file of a published item (its current version or one published before): the exact
+    bytes stored, checked against their hash and type; 404 for any other file."""
+    sha256, ext = filename.split(".")
+    found = await queries.item_file(_rt(request).pool, index_number, sha256, ext)
+    if found is None:
+        raise HTTPException(404, NO_FILE)
+    ref = FileRef.model_validate(found.ref)
+    try:
+        data = await store_of(request.app.state).stored(ref)
+    except FileMissing:
+        raise HTTPException(404, "附件已不存在 (the file is gone)") from None
+    if not data.startswith(MAGIC[ref.media_type]):  # never serve bytes that are not what it says
+        raise HTTPException(404, NO_FILE)
+    headers = {
+        "Content-Disposition": content_disposition(found, ext),
+        "Cache-Control": "public, max-age=3600",
+        "X-Content-SHA256": ref.sha256,
+    }
+    return Response(data, media_type=ref.media_type, headers=headers)
 
 
 @router.get(

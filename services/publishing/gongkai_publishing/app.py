@@ -5,7 +5,8 @@ signature releases; Art. 44 decisions; the refusal register's bar; the 索引号
 pure; the staff commands in ``documents_api.py`` (``/api/v1/information``, ``/api/v1/publications``)
 with their reads in ``records.py``; the reactions that publish in ``subscribers.py`` (index
 numbers taken in the log); the projection in ``projection.py`` (documents, catalogue, register);
-the public catalogue in ``api.py`` read by ``queries.py``; the public pages in
+the public catalogue in ``api.py`` read by ``queries.py`` (with the files of published items,
+from the object store); the public pages in
 ``pages.py`` (the column 政府信息公开) and ``feed.py`` (Atom), read by ``queries.py`` too.
 """
 
@@ -56,11 +57,17 @@ D = documents_api
 ROUTES = (
     Route("GET", "/api/v1/catalog", api.list_catalog, "public"),
     Route("GET", "/api/v1/catalog/{index_number:path}", api.get_catalog_item, "public"),
+    Route("GET", "/api/v1/catalog/{index_number:path}/files/{filename}", api.get_item_file,
+          "public: only a file of a version published under that index number"),
     # the public events' contract for other agencies (gongkai_shared.public_events)
     Route("GET", "/api/v1/events/asyncapi.json", events_api.get_asyncapi, "public"),
     Route("GET", "/api/v1/events/schemas", events_api.list_schemas, "public"),
     Route("GET", "/api/v1/events/schemas/{name}.json", events_api.get_schema, "public"),
     Route("GET", "/api/v1/events/keys", events_api.list_keys, "public"),
+    # a document's files: uploaded first (public, unencrypted), then named in metadata.files,
+    # which registration and amendment check against the store
+    Route("POST", "/api/v1/information/files", D.upload_file, "handler", domain.FileRef,
+          domain.check_files),
     Route("POST", "/api/v1/information/documents", D.register_document, "handler",
           domain.RegisterDocument, domain.register_document),
     Route("GET", "/api/v1/information/documents/{document_id}", D.get_document, "staff"),

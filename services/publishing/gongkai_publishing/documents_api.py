@@ -1,6 +1,10 @@
 """Staff routes of publishing: documents (``/api/v1/information``) and Art. 44 decisions
 (``/api/v1/publications``).
 
+A document's files are uploaded first (``POST /api/v1/information/files``: the shared upload
+rules of ``gongkai_shared.files``, stored as they are, public) and named by their references in
+``metadata.files``; registration and amendment check that each is stored (``domain.check_files``).
+
 Each command loads its aggregate from the projection, decides one event with a rule of
 ``domain.py`` and appends it expecting the aggregate's last sequence (gongkai_shared.commands
 .execute: a lost race reloads and decides again, then ``409``). A state that does not allow it
@@ -16,18 +20,20 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gongkai_shared.auth import Role
 from gongkai_shared.commands import CommandRejected, execute
 from gongkai_shared.envelope import Actor, Envelope, derived_id, new_id
-from gongkai_shared.events import REGISTRY, EventBody, make_event
+from gongkai_shared.events import REGISTRY, DocumentMetadata, EventBody, make_event
+from gongkai_shared.files import BadUpload, FileRef, read_upload, store_of
 from gongkai_shared.information import RegisterEntry
 from gongkai_shared.runtime import Runtime
 from gongkai_shared.text import line
-from gongkai_shared.web import error_responses, staff
+from gongkai_shared.web import error_body, error_responses, staff
 
 from . import domain, records
 from .domain import (
@@ -192,7 +198,40 @@ async def _policy_and_known(
     return (found.get(m.interprets) if m.interprets else None), set(found)
 
 
+async def _files_stored(request: Request, m: DocumentMetadata) -> None:
+    """``metadata.files`` name files in the object store (422 naming the file otherwise)."""
+    if not m.files:
+        return
+    store = store_of(request.app.state)
+    stored = {f.sha256: await store.stored_size(f.sha256) for f in m.files}
+    try:
+        domain.check_files(m.files, stored)
+    except Invalid as e:
+        raise _invalid(e) from None
+
+
 # --- documents ---------------------------------------------------------------------------
+
+
+@information.post(
+    "/files",
+    status_code=201,
+    response_model=FileRef,
+    summary="上传文件的附件（承办部门）",
+    responses=error_responses(401, 403, 413, 422),
+)
+async def upload_file(
+    request: Request, file: UploadFile = File(...), _: Actor = Depends(staff(H))
+) -> FileRef | JSONResponse:
+    """A file of a document (PDF, JPEG, PNG, at most ``GONGKAI_PUBLISHING_UPLOAD_MAX_BYTES``),
+    stored as it is (public, never encrypted) and named by its SHA-256; the answer is the
+    reference to put in ``metadata.files``. A bad file is a 422 naming ``file``, nothing stored."""
+    try:
+        data, media_type = await read_upload(file, request.app.state.settings.upload_max_bytes, "file")
+    except BadUpload as e:
+        body = error_body(422, "上传文件不符合要求 (invalid upload)", [{"field": e.field, "message": str(e)}])
+        return JSONResponse(body, 422)
+    return await store_of(request.app.state).put_public(data, media_type)
 
 
 @information.post("/documents", status_code=201, summary="登记文件（承办部门）", responses=COMMAND_ERRORS)
@@ -208,6 +247,7 @@ async def register_document(
     rt = _rt(request)
     document_id = derived_id(idempotency_key, "document") if idempotency_key else new_id()
     policy, known = await _policy_and_known(rt, body)
+    await _files_stored(request, body.metadata)
 
     async def load() -> tuple[DocumentState | None, int]:
         return await _document(rt, document_id)
@@ -319,6 +359,7 @@ async def amend_document(
     """A new version with its reason and the day it changed (Art. 26); reviewed and signed again
     before the catalogue shows it (same index number, history kept)."""
     policy, known = await _policy_and_known(_rt(request), body)
+    await _files_stored(request, body.metadata)
     return await _on_document(
         request, document_id, body, idempotency_key, actor,
         lambda s: domain.amend_document(s, body, policy=policy, known=known),

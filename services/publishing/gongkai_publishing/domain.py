@@ -39,6 +39,7 @@ from gongkai_shared.events import (
     PublishedV2,
     Repealed,
 )
+from gongkai_shared.filerefs import FileRef
 from gongkai_shared.information import (
     CATEGORIES,
     Attribute,
@@ -191,6 +192,34 @@ def check_metadata(
     missing = [d for d in m.replaces if d not in known or d == document_id]
     if missing:
         raise Invalid("metadata.replaces", f"被替代的文件不存在 (no such documents: {missing})")
+    _none_sealed(m.files)
+
+
+def _none_sealed(files: list[FileRef]) -> None:
+    """An encrypted file is an applicant's personal file (an identity proof, files.py): never a
+    document's, whatever its attribute (an on-request document may be published under Art. 44,
+    an amendment may make a document proactive)."""
+    sealed = [i for i, f in enumerate(files) if f.encrypted]
+    if sealed:
+        raise Invalid(
+            f"metadata.files.{sealed[0]}",
+            "政府信息的附件不得是加密的个人文件 (a document's files are public: encrypted file refused)",
+        )
+
+
+def check_files(files: list[FileRef], stored: dict[str, int | None]) -> None:
+    """A document's files (DOMAIN §1: its files are in the object store) were uploaded: each
+    hash is stored, with the size its reference gives (``stored``: hash -> bytes stored, None
+    when absent). Otherwise ``Invalid`` naming ``metadata.files``: a reference to nothing would
+    publish a link that never downloads. An encrypted reference is refused first."""
+    _none_sealed(files)
+    for i, f in enumerate(files):
+        if stored.get(f.sha256) != f.size:
+            raise Invalid(
+                f"metadata.files.{i}",
+                f"附件未上传或大小不符，请先上传 (no stored file {f.sha256[:16]}… of {f.size} bytes;"
+                " upload it with POST /api/v1/information/files)",
+            )
 
 
 def register_document(

@@ -115,4 +115,5 @@ async def item(request: Request, index_number: Annotated[str, line(200, min_leng
     found = await queries.get_item(request.app.state.runtime.pool, index_number)
     if found is None:
         return render("not_found.html", 404, index_number=index_number)
-    return render("item.html", item=found)
+    kinds = {"application/pdf": "PDF", "image/jpeg": "JPEG 图片", "image/png": "PNG 图片"}
+    return render("item.html", item=found, kinds=kinds)

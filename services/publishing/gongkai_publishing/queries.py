@@ -2,7 +2,9 @@
 with its links and version history; the sections' counts; the newest items for the feed.
 
 Only catalogue metadata leaves here (DOMAIN §7): never the case an item came from, event ids or
-file keys. Search is migration 0006's ``search_query`` over the GENERATED ``search`` column.
+file keys. An item's files are listed with their download address (``file_url``); an encrypted
+reference (refused at registration, domain.check_metadata) is never listed nor served.
+Search is migration 0006's ``search_query`` over the GENERATED ``search`` column.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 
@@ -33,6 +36,28 @@ _COLUMNS = (
     " published_on, doc_number, category, kind, keywords, attribute, valid, repealed_on,"
     " updated_on, files"
 )
+
+
+# a file's extension in its download address, by its media type (filerefs.MediaType)
+FILE_EXTENSIONS: dict[str, str] = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+def file_url(index_number: str, ref: dict[str, Any]) -> str:
+    """Where the public downloads a file of an item: ``/api/v1/catalog/<索引号>/files/<sha256>.<ext>``."""
+    ext = FILE_EXTENSIONS[ref["media_type"]]
+    return f"/api/v1/catalog/{quote(index_number, safe='/')}/files/{ref['sha256']}.{ext}"
+
+
+def public_files(index_number: str, files: Any) -> list[dict[str, Any]]:
+    """An item's (or a version's) files as the public sees them: each with its download address;
+    an encrypted reference is left out (never public)."""
+    refs = json.loads(files) if isinstance(files, str) else list(files or [])
+    return [
+        {"sha256": f["sha256"], "size": f["size"], "media_type": f["media_type"],
+         "url": file_url(index_number, f)}
+        for f in refs
+        if not f.get("encrypted") and f.get("media_type") in FILE_EXTENSIONS
+    ]  # fmt: skip
 
 
 # a search with at most this many matches sorts them instead of walking the date index
@@ -141,7 +166,7 @@ def _public(r: asyncpg.Record, links: dict[str, Any] | None) -> dict[str, Any]:
     d["attribute_label"] = ATTRIBUTE_LABELS.get(Attribute(d["attribute"]), d["attribute"])
     d["validity"] = "有效" if d["valid"] else "废止"
     d["keywords"] = list(d["keywords"])
-    d["files"] = json.loads(d["files"]) if isinstance(d["files"], str) else d["files"]
+    d["files"] = public_files(d["index_number"], d["files"])
     d["links"] = links or {"interprets": None, "interpretations": [], "replaces": [], "replaced_by": []}
     return d
 
@@ -194,11 +219,11 @@ async def get_item(pool: asyncpg.Pool, index_number: str) -> dict[str, Any] | No
         " WHERE document_id=$1 ORDER BY document_version DESC",
         doc,
     )
-    item["versions"] = [_version(v) for v in versions]
+    item["versions"] = [_version(index_number, v) for v in versions]
     return item
 
 
-def _version(v: asyncpg.Record) -> dict[str, Any]:
+def _version(index_number: str, v: asyncpg.Record) -> dict[str, Any]:
     m = json.loads(v["metadata"]) if isinstance(v["metadata"], str) else v["metadata"]
     return {
         "document_version": v["document_version"],
@@ -207,7 +232,47 @@ def _version(v: asyncpg.Record) -> dict[str, Any]:
         "title": m.get("title"),
         "doc_number": m.get("doc_number"),
         "summary": m.get("summary"),
+        "files": public_files(index_number, m.get("files")),
     }
+
+
+@dataclass(frozen=True)
+class ItemFile:
+    """A file the public may download: its reference, and how to name it (the title of the
+    newest published version naming it; its place among that version's files)."""
+
+    ref: dict[str, Any]
+    title: str
+    position: int  # 1-based
+    count: int
+
+
+async def item_file(pool: asyncpg.Pool, index_number: str, sha256: str, ext: str) -> ItemFile | None:
+    """A file of the item with this 索引号, in its current version or any version published
+    before (catalog_versions); None for anything else: another item's file, a file of a version
+    not published (an amendment not yet signed), an encrypted reference, or an extension other
+    than the file's type. Two index reads: the item by its number, its versions by document."""
+    item = await pool.fetchrow(
+        "SELECT document_id, title, files FROM catalog_items WHERE index_number=$1", index_number
+    )
+    if item is None:
+        return None
+    versions: list[tuple[str, Any]] = [(item["title"], item["files"])]
+    if item["document_id"] is not None:
+        rows = await pool.fetch(
+            "SELECT metadata FROM catalog_versions WHERE document_id=$1 ORDER BY document_version DESC",
+            item["document_id"],
+        )
+        for r in rows:
+            m = json.loads(r["metadata"]) if isinstance(r["metadata"], str) else r["metadata"]
+            versions.append((m.get("title") or item["title"], m.get("files")))
+    for title, files in versions:
+        shown = public_files(index_number, files)
+        for i, f in enumerate(shown):
+            if f["sha256"] == sha256 and FILE_EXTENSIONS[f["media_type"]] == ext:
+                ref = {k: f[k] for k in ("sha256", "size", "media_type")}
+                return ItemFile(ref=ref, title=title, position=i + 1, count=len(shown))
+    return None
 
 
 async def category_counts(pool: asyncpg.Pool) -> dict[str, int]:
