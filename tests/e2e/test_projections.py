@@ -18,7 +18,7 @@ import pytest
 from gongkai_cli.main import main
 from gongkai_shared.clock import FakeClock
 from tests.e2e.test_rebuild import workflow
-from tests.flow import apply
+from tests.flow import apply, publish_proactive, wait_for_event
 from tests.harness import SECRET, System
 from tests.servers import NatsServer
 
@@ -245,3 +245,21 @@ async def test_rebuild_swaps_in_while_applications_keep_arriving_and_reads_keep_
     code, out = await cli(system, capsys, "projections", "drop-old", "review")
     assert code == 0 and f"dropped {old}" in out
     assert await sql(system, "SELECT 1 FROM pg_namespace WHERE nspname = $1", old) == []
+
+
+async def test_the_catalogue_is_searchable_after_a_rebuild_swapped_it_in(
+    system: System, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The catalogue's search functions live in the projection's schema, which a rebuild creates
+    under a temporary name and renames at the swap: search must work after the swap as before."""
+    await publish_proactive(system, "2026年学校招生计划")
+    await wait_for_event(system, "foi.publishing.*.published", "published")
+    await system.settle()
+    catalog = system.clients["publishing"]
+    before = await catalog.get("/api/v1/catalog", params={"q": "招生"})
+    assert before.status_code == 200 and before.json()["total"] == 1, before.text
+    code, out = await cli(system, capsys, "projections", "rebuild", "publishing", "--drop-old")
+    assert code == 0, out
+    after = await catalog.get("/api/v1/catalog", params={"q": "招生"})
+    assert after.status_code == 200, after.text
+    assert [i["title"] for i in after.json()["items"]] == ["2026年学校招生计划"]
