@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from nats.errors import Error as NatsError
+
 from gongkai_shared.access import SERVICES
 from gongkai_shared.auth import Role
 from gongkai_shared.checkpoint import CheckpointError
@@ -197,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(done) if inspect.iscoroutine(done) else done
     except (CliError, CheckpointError, OSError) as e:
         print(f"gongkai: {e}", file=sys.stderr)
+        return 2
+    except NatsError as e:  # the broker refused or did not answer: said, never a stack trace
+        print(f"gongkai: NATS: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from argparse import Namespace
+
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.errors import ServiceUnavailableError
 
 from gongkai_shared.access import (
     ADMIN,
@@ -39,7 +43,7 @@ async def add(settings: CliSettings, args: Namespace) -> int:
         _reload_embedded_nats(install)
     store = await connections.store(settings, ADMIN)
     try:
-        await ensure_agency_consumer(store, name)
+        await _after_reload(ensure_agency_consumer, store, name)
     finally:
         await store.nc.close()
     if password is not None:
@@ -56,6 +60,19 @@ async def add(settings: CliSettings, args: Namespace) -> int:
     )
     print(f"  connect with inbox prefix _INBOX_{agency_user(name)}; see docs/security.md")
     return 0
+
+
+async def _after_reload(action, *args):  # noqa: ANN001, ANN002, ANN202
+    """Run ``action`` once the broker answers again: a reloaded nats-server's JetStream may answer
+    "service unavailable" for a moment after the SIGHUP."""
+    for attempt in range(20):
+        try:
+            return await action(*args)
+        except (ServiceUnavailableError, NatsTimeout):
+            if attempt == 19:
+                raise CliError("NATS JetStream did not answer after the reload: try again") from None
+            await asyncio.sleep(0.25 * (attempt + 1))
+    return None
 
 
 def _reload_embedded_nats(install: Installation) -> None:
