@@ -291,6 +291,29 @@ async def test_an_on_request_disclosure_reaches_the_catalogue_only_by_the_office
     assert answer_due["status"] == "met" and not answer_due["overdue"]
 
 
+async def test_information_already_published_is_not_published_again_under_a_new_number(
+    system: System,
+) -> None:
+    """What was wrong: information already in the catalogue was published again under a new index
+    number when another applicant asked for it. A second case disclosing the same document, and
+    a second Art. 44 decision, leave the one item with its one number (索引号, never reused)."""
+    title = "2026年区属学校招生简章"
+    doc = await register_document(system, metadata(title, attribute="on_request", category="social_policy"))
+    first = await searched_case(system, "招生简章", [doc])
+    await answered(system, first, disclose(doc))
+    await decide_publication(system, first, [doc])
+    [published] = await wait_for_count(system, "published", 1)
+    number = published.envelope.data["index_number"]
+
+    second = await searched_case(system, "今年学校招多少人", [doc])
+    await answered(system, second, disclose(doc))
+    again = await decide_publication(system, second, [doc], expect=409)
+    assert number in again["message"]  # says where it already is
+    await system.settle()
+    assert await events_named(system, "published") == [published]
+    assert [i["index_number"] for i in (await catalogue(system))["items"]] == [number]
+
+
 # --- 3. the refusal register by document ---------------------------------------------------
 
 
